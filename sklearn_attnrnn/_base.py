@@ -1,0 +1,772 @@
+"""The estimator logic shared by every model of the package.
+
+``BaseAttentionRNN`` holds the parameters, their validation, the fit loop
+(epochs, mini-batches, shuffling, early stopping, warm start, partial fit,
+L-BFGS through scipy), chunked prediction and the attention weights. It holds
+no equation: the model is :mod:`sklearn_attnrnn._network`. A subclass says
+what differs: how targets are encoded, which loss, how outputs are decoded,
+how a validation set is scored.
+"""
+
+import copy
+import sys
+import time
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.optimize
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from . import _network
+from ._optimizers import AdamOptimizer, SGDOptimizer, clip_grads_by_global_norm
+from ._sequences import check_sequences, to_time_major
+
+# Sequences per forward pass at predict time: bounds memory to
+# O(chunk * T * H) whatever the number of samples.
+PREDICT_CHUNK_SIZE = 1024
+
+
+def _version():
+    from . import __version__
+
+    return __version__
+
+
+class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
+    """Base class of the attention RNN estimators; not for direct use.
+
+    See :class:`~sklearn_attnrnn.AttentionRNNClassifier` for the parameters.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "attention": ["boolean"],
+        "attention_scores": [StrOptions({"scaled", "dot"})],
+        "solver": [StrOptions({"adam", "sgd", "lbfgs"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [StrOptions({"constant", "adaptive", "invscaling"})],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
+    # What a subclass sets: the core's loss and output mode.
+    _loss = "log_loss"
+    _output = "last"
+
+    def __init__(
+        self,
+        hidden_size=32,
+        *,
+        attention=True,
+        attention_scores="scaled",
+        solver="adam",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate=1e-3,
+        learning_rate_schedule="constant",
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        max_grad_norm=5.0,
+    ):
+        self.hidden_size = hidden_size
+        self.attention = attention
+        self.attention_scores = attention_scores
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.max_grad_norm = max_grad_norm
+
+    # ------------------------------------------------------------------
+    # What a subclass provides
+    # ------------------------------------------------------------------
+    @abstractmethod
+    def _encode_targets(self, y, *, reset, classes=None):
+        """Validate y and return the core's targets; set ``classes_`` etc."""
+
+    @abstractmethod
+    def _n_outputs(self):
+        """K, the number of outputs of the network."""
+
+    @abstractmethod
+    def _validation_score(self, Omega, targets):
+        """Score of outputs Omega against encoded targets (higher is better)."""
+
+    def _target_weights(self, targets):
+        """Per-sample weights implied by the targets (class_weight); None."""
+        return None
+
+    def _validation_split_stratify(self, targets):
+        """What to stratify the validation split on (None: no stratification)."""
+        return None
+
+    # ------------------------------------------------------------------
+    # Parameters of the network
+    # ------------------------------------------------------------------
+    @property
+    def _params(self):
+        """The fitted parameters as the core's dict (the same arrays)."""
+        return {name: getattr(self, name + "_") for name in _network.PARAM_NAMES}
+
+    def _set_params_arrays(self, params):
+        for name in _network.PARAM_NAMES:
+            setattr(self, name + "_", params[name])
+
+    def _core_kwargs(self):
+        scale = 1.0
+        if self.attention_scores == "scaled":
+            scale = 1.0 / np.sqrt(self.hidden_size)
+        return {
+            "output": self._output,
+            "attention": self.attention,
+            "scale": scale,
+        }
+
+    def _make_optimizer(self):
+        if self.solver == "sgd":
+            return SGDOptimizer(
+                learning_rate_init=self.learning_rate,
+                lr_schedule=self.learning_rate_schedule,
+                momentum=self.momentum,
+                nesterov=self.nesterovs_momentum,
+                power_t=self.power_t,
+            )
+        return AdamOptimizer(
+            learning_rate_init=self.learning_rate,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+            lr_schedule=self.learning_rate_schedule,
+        )
+
+    def _optimizer_matches(self):
+        """Whether the kept optimizer is the solver asked for now."""
+        kind = SGDOptimizer if self.solver == "sgd" else AdamOptimizer
+        return isinstance(getattr(self, "_optimizer", None), kind)
+
+    # ------------------------------------------------------------------
+    # Fitting
+    # ------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None."
+            )
+        fitted = hasattr(self, "U_")
+        continuing = fitted and (incremental or self.warm_start)
+        if self.solver == "lbfgs" and incremental:
+            raise ValueError("partial_fit is not available with solver='lbfgs'.")
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: one call is "
+                "one pass over the data it is given, so there is no held-out "
+                "set to stop on. Set early_stopping=False."
+            )
+        values, lengths = check_sequences(
+            self,
+            X,
+            reset=not continuing,
+            n_step_features=self.U_.shape[1] if continuing else None,
+        )
+        targets = self._encode_targets(y, reset=not continuing, classes=classes)
+        if len(targets) != len(lengths):
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: {len(lengths)} "
+                f"sequences and {len(targets)} targets."
+            )
+        sample_weight = self._check_weights(sample_weight, targets, values)
+        self._random_state = check_random_state(self.random_state)
+
+        if continuing:
+            values = values.astype(self.U_.dtype, copy=False)
+            if self.U_.shape[0] != self.hidden_size:
+                raise ValueError(
+                    f"hidden_size={self.hidden_size} differs from the fitted "
+                    f"{self.U_.shape[0]}; warm_start and partial_fit continue "
+                    "the fitted network, so hidden_size cannot change."
+                )
+        else:
+            self._initialize(values)
+        self._fitted_version = _version()
+
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(values, lengths, targets, sample_weight)
+        else:
+            if not self._optimizer_matches():
+                self._optimizer = self._make_optimizer()
+            elif not incremental:
+                # warm_start keeps Adam's moments and momentum; a learning
+                # rate changed with set_params still applies.
+                self._optimizer.learning_rate_init = self.learning_rate
+                self._optimizer.learning_rate = self.learning_rate
+            self._fit_stochastic(values, lengths, targets, sample_weight, incremental)
+        return self
+
+    def _check_weights(self, sample_weight, targets, values):
+        weights = _check_sample_weight(sample_weight, values[:, 0, 0], dtype=np.float64)
+        if (weights < 0).any():
+            raise ValueError("sample_weight must not be negative.")
+        implied = self._target_weights(targets)
+        if implied is not None:
+            weights = weights * implied
+        if not weights.sum() > 0:
+            raise ValueError(
+                "The sample weights (with class_weight) sum to zero; at least "
+                "one sample needs a positive weight."
+            )
+        return weights
+
+    def _initialize(self, values):
+        """Fresh parameters, optimizer and training history."""
+        dtype = values.dtype
+        params = _network.init_params(
+            values.shape[2],
+            self.hidden_size,
+            self._n_outputs(),
+            self._random_state,
+            dtype=dtype,
+        )
+        self._set_params_arrays(params)
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.loss_ = None
+        self.loss_curve_ = []
+        self.best_loss_ = np.inf if not self.early_stopping else None
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.best_validation_score_ = -np.inf if self.early_stopping else None
+        self._no_improvement_count = 0
+        if hasattr(self, "_optimizer"):
+            del self._optimizer
+
+    def _batch_loss_and_grads(self, values, lengths, targets, weights, params):
+        """Loss (weighted mean + L2 over the weights' sum) and gradients."""
+        total = weights.sum()
+        X = to_time_major(values, lengths)
+        Y = targets if self._output == "last" else self._time_major_targets(targets, X)
+        return _network.loss_and_grads(
+            params,
+            X,
+            lengths,
+            Y,
+            weights / total,
+            loss=self._loss,
+            l2=self.alpha / total,
+            **self._core_kwargs(),
+        )
+
+    def _fit_stochastic(self, values, lengths, targets, sample_weight, incremental):
+        n_samples = len(lengths)
+        rng = self._random_state
+        X_val = None
+        self._best_params = None
+        if self.early_stopping:
+            self.best_validation_score_ = -np.inf
+            if self.validation_scores_ is None:
+                self.validation_scores_ = []
+            # An integer from rng keeps the split reproducible and independent
+            # of what train_test_split does with a RandomState.
+            split = train_test_split(
+                np.arange(n_samples),
+                random_state=rng.randint(np.iinfo(np.int32).max),
+                test_size=self.validation_fraction,
+                stratify=self._validation_split_stratify(targets),
+            )
+            train, val = split
+            X_val = (values[val], lengths[val], targets[val])
+            values, lengths = values[train], lengths[train]
+            targets, sample_weight = targets[train], sample_weight[train]
+            n_samples = len(train)
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. "
+                    "It is going to be clipped"
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+        if getattr(self, "best_loss_", None) is None and not self.early_stopping:
+            self.best_loss_ = np.inf
+
+        optimizer = self._optimizer
+        params = self._params
+        order = np.arange(n_samples)
+        for _ in range(self.max_iter):
+            start = time.perf_counter()
+            # What to go back to if this epoch is interrupted or diverges.
+            snapshot = (copy.deepcopy(params), copy.deepcopy(optimizer))
+            try:
+                if self.shuffle:
+                    order = rng.permutation(n_samples)
+                epoch_loss = 0.0
+                for begin in range(0, n_samples, batch_size):
+                    idx = order[begin : begin + batch_size]
+                    w = sample_weight[idx]
+                    if not w.sum() > 0:
+                        continue
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        loss, grads = self._batch_loss_and_grads(
+                            values[idx], lengths[idx], targets[idx], w, params
+                        )
+                    if not np.isfinite(loss):
+                        self._diverged(snapshot, loss)
+                    clip_grads_by_global_norm(grads, self.max_grad_norm)
+                    optimizer.update(params, grads)
+                    epoch_loss += loss * w.sum()
+            except KeyboardInterrupt:
+                self._restore(snapshot)
+                warnings.warn(
+                    f"fit was interrupted (KeyboardInterrupt) during epoch "
+                    f"{self.n_iter_ + 1}; the model keeps the parameters of the "
+                    f"last completed epoch ({self.n_iter_}) and can be used or "
+                    "trained further with warm_start=True.",
+                    UserWarning,
+                )
+                return
+            self.n_iter_ += 1
+            self.t_ += n_samples
+            self.loss_ = epoch_loss / sample_weight.sum()
+            self.loss_curve_.append(self.loss_)
+            optimizer.iteration_ends(self.t_)
+
+            message = f"Epoch {self.n_iter_}: loss = {self.loss_:.8f}"
+            if X_val is not None:
+                score = self._validation_score(
+                    self._decision_function_raw(*X_val[:2]), X_val[2]
+                )
+                self.validation_scores_.append(score)
+                message += f", validation score = {score:.6f}"
+            if self.verbose:
+                seconds = time.perf_counter() - start
+                print(f"{message} ({seconds:.2f} s)", file=sys.stdout, flush=True)
+
+            self._update_no_improvement_count(X_val is not None, params)
+            if self._no_improvement_count > self.n_iter_no_change:
+                what = "Validation score" if X_val is not None else "Training loss"
+                msg = (
+                    f"{what} did not improve more than tol={self.tol} for "
+                    f"{self.n_iter_no_change} consecutive epochs."
+                )
+                if optimizer.trigger_stopping(msg, self.verbose):
+                    break
+                self._no_improvement_count = 0
+            if incremental:
+                break
+        else:
+            if not incremental:
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                    "reached and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                )
+        if X_val is not None and self._best_params is not None:
+            # Restore the best parameters seen on the validation set, into the
+            # fitted arrays so that nothing else holds stale copies.
+            for name, best in self._best_params.items():
+                params[name][...] = best
+
+    def _update_no_improvement_count(self, early_stopping, params):
+        if early_stopping:
+            score = self.validation_scores_[-1]
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params = {k: v.copy() for k, v in params.items()}
+        else:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]
+
+    _best_params = None
+
+    def _restore(self, snapshot):
+        params, optimizer = snapshot
+        for name, saved in params.items():
+            getattr(self, name + "_")[...] = saved
+        self._optimizer = optimizer
+
+    def _diverged(self, snapshot, loss):
+        self._restore(snapshot)
+        raise FloatingPointError(
+            f"The training loss became {loss} during epoch {self.n_iter_ + 1}; "
+            f"the model keeps the parameters of the last finite epoch "
+            f"({self.n_iter_}). Lower learning_rate or max_grad_norm, or scale X."
+        )
+
+    def _fit_lbfgs(self, values, lengths, targets, sample_weight):
+        """Full-batch L-BFGS-B through scipy, the gradient summed in chunks."""
+        params = self._params
+        names = _network.PARAM_NAMES
+        shapes = [params[k].shape for k in names]
+        sizes = [params[k].size for k in names]
+        splits = np.cumsum(sizes)[:-1]
+        dtype = params["U"].dtype
+        total = sample_weight.sum()
+        chunk = 200 if self.batch_size == "auto" else self.batch_size
+
+        def unpack(theta):
+            return {
+                k: part.reshape(shape).astype(dtype, copy=False)
+                for k, part, shape in zip(names, np.split(theta, splits), shapes)
+            }
+
+        def loss_and_grad(theta):
+            current = unpack(theta)
+            loss = 0.0
+            grad = {k: np.zeros(s, dtype=np.float64) for k, s in zip(names, shapes)}
+            kwargs = self._core_kwargs()
+            for begin in range(0, len(lengths), chunk):
+                sl = slice(begin, begin + chunk)
+                X = to_time_major(values[sl], lengths[sl])
+                Y = targets[sl]
+                if self._output != "last":
+                    Y = self._time_major_targets(Y, X)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    part, g = _network.loss_and_grads(
+                        current,
+                        X,
+                        lengths[sl],
+                        Y,
+                        sample_weight[sl] / total,
+                        loss=self._loss,
+                        l2=self.alpha / total if begin == 0 else 0.0,
+                        **kwargs,
+                    )
+                loss += part
+                for k in names:
+                    grad[k] += g[k]
+            return loss, np.concatenate([grad[k].ravel() for k in names])
+
+        theta0 = np.concatenate([params[k].ravel() for k in names]).astype(np.float64)
+        curve = []
+        result = scipy.optimize.minimize(
+            loss_and_grad,
+            theta0,
+            method="L-BFGS-B",
+            jac=True,
+            callback=lambda intermediate_result: curve.append(
+                float(intermediate_result.fun)
+            ),
+            options={
+                "maxfun": self.max_fun,
+                "maxiter": self.max_iter,
+                "gtol": self.tol,
+            },
+        )
+        if not np.isfinite(result.fun):
+            raise FloatingPointError(
+                f"The training loss became {result.fun} with solver='lbfgs'."
+            )
+        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+        self.loss_ = float(result.fun)
+        self.loss_curve_.extend(curve or [self.loss_])
+        self.best_loss_ = min(self.loss_curve_)
+        for k, value in unpack(result.x).items():
+            params[k][...] = value
+
+    # ------------------------------------------------------------------
+    # Prediction
+    # ------------------------------------------------------------------
+    def _check_predict_input(self, X):
+        check_is_fitted(self)
+        return check_sequences(self, X, reset=False, n_step_features=self.U_.shape[1])
+
+    def _chunks(self, lengths):
+        """Index chunks, sequences of similar length together (less padding)."""
+        order = np.argsort(lengths, kind="stable")
+        for begin in range(0, len(order), PREDICT_CHUNK_SIZE):
+            yield order[begin : begin + PREDICT_CHUNK_SIZE]
+
+    def _compute_params(self, dtype):
+        """The parameters in the dtype of the data (new arrays if cast)."""
+        return {k: v.astype(dtype, copy=False) for k, v in self._params.items()}
+
+    def _decision_function_raw(self, values, lengths):
+        """Omega (N, K) for validated values, computed chunk by chunk."""
+        params = self._compute_params(values.dtype)
+        kwargs = self._core_kwargs()
+        Omega = np.empty((len(lengths), self._n_outputs()), dtype=values.dtype)
+        for idx in self._chunks(lengths):
+            X = to_time_major(values[idx], lengths[idx])
+            Omega[idx] = _network.forward(params, X, lengths[idx], **kwargs)[0]
+        return Omega
+
+    def attention_weights(self, X):
+        """Attention weights over each sequence's steps at its output step.
+
+        The output of a sequence is read at its last real step T; the weights
+        are a_T,i = softmax_i(s h_i . h_T) over its steps i = 1..T.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Sequences in any accepted form (see the estimator's ``fit``).
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_steps)
+            One row per sequence; each row sums to 1 over the sequence's
+            steps and is NaN after its end. ``n_steps`` is the longest
+            sequence in X (the width of X for 2-D and 3-D arrays).
+
+        Raises
+        ------
+        ValueError
+            If the estimator was fitted with ``attention=False``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn_attnrnn import AttentionRNNClassifier
+        >>> X = np.random.RandomState(0).randn(20, 6)
+        >>> y = (X[:, 0] > 0).astype(int)
+        >>> clf = AttentionRNNClassifier(hidden_size=4, max_iter=5).fit(X, y)
+        >>> weights = clf.attention_weights(X)
+        >>> weights.shape, bool(np.allclose(weights.sum(axis=1), 1))
+        ((20, 6), True)
+        """
+        values, lengths = self._check_predict_input(X)
+        if not self.attention:
+            raise ValueError(
+                "This model was fitted with attention=False: it has no "
+                "attention weights."
+            )
+        params = self._compute_params(values.dtype)
+        kwargs = self._core_kwargs()
+        weights = np.full(values.shape[:2], np.nan, dtype=values.dtype)
+        for idx in self._chunks(lengths):
+            X_chunk = to_time_major(values[idx], lengths[idx])
+            a = _network.forward(params, X_chunk, lengths[idx], **kwargs)[1]
+            a[np.arange(a.shape[1])[None, :] >= lengths[idx, None]] = np.nan
+            weights[idx, : a.shape[1]] = a
+        return weights
+
+    def __setstate__(self, state):
+        saved = state.get("_fitted_version")
+        if saved is not None and saved != _version():
+            warnings.warn(
+                f"This {type(self).__name__} was saved with sklearn-attnrnn "
+                f"{saved} and is loaded with {_version()}; it may not behave "
+                "the same. Refit it, or load it with the version that saved it.",
+                UserWarning,
+            )
+        super().__setstate__(state)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+# The parameters every estimator of the package shares, documented once and
+# inserted into each estimator's docstring.
+SHARED_PARAMETERS_DOC = """\
+hidden_size : int, default=32
+        H, the number of hidden units of the recurrence.
+
+    attention : bool, default=True
+        Read the output from the attention context Z_T (True) or, as the plain
+        Elman RNN of the notes' seed 003, from the last hidden state h_T.
+
+    attention_scores : {"scaled", "dot"}, default="scaled"
+        How the attention scores are computed. ``"dot"`` is the notes' raw dot
+        product A_T,i = h_i . h_T; ``"scaled"`` divides it by sqrt(H), as
+        Transformers do. Scaled is the default because it was measured to be
+        more stable across random seeds (see the README): with |h| <= 1 the raw
+        scores grow with H, the softmax saturates early in training and the
+        result then depends on the initialisation.
+
+    solver : {"adam", "sgd", "lbfgs"}, default="adam"
+        The optimizer. ``"lbfgs"`` is full-batch L-BFGS-B through scipy (the
+        gradient is summed chunk by chunk so memory stays bounded); it has no
+        ``partial_fit`` and ignores ``batch_size`` except as a chunk size.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on U, W and V. The penalty
+        ``alpha / 2 * |w|^2`` is divided by the sum of the sample weights.
+
+    batch_size : int or "auto", default="auto"
+        Mini-batch size of the stochastic solvers; ``"auto"`` is
+        ``min(200, n_samples)``.
+
+    learning_rate : float, default=1e-3
+        The initial step size of "sgd" and "adam".
+
+    learning_rate_schedule : {"constant", "adaptive", "invscaling"}, \
+default="constant"
+        ``"constant"`` keeps ``learning_rate``; ``"adaptive"`` divides it by 5
+        each time the loss (or validation score) stops improving for
+        ``n_iter_no_change`` epochs, and stops when it falls below 1e-6 (for
+        Adam too, unlike scikit-learn's MLP); ``"invscaling"`` (sgd only)
+        decays it as ``learning_rate / t ** power_t``.
+
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the data) per call to ``fit``;
+        for "lbfgs", the maximum number of iterations.
+
+    shuffle : bool, default=True
+        Shuffle the samples at every epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds every source of randomness: the initial parameters, the
+        shuffling and the validation split. An int gives identical models
+        from identical data, whatever the number of BLAS threads.
+
+    tol : float, default=1e-4
+        Training stops when the loss (or validation score) has not improved
+        by at least ``tol`` for ``n_iter_no_change`` consecutive epochs.
+
+    verbose : bool, default=False
+        Print one line per epoch: epoch, loss, validation score, seconds.
+
+    warm_start : bool, default=False
+        Continue from the fitted parameters *and* the optimizer's state (Adam
+        moments, momentum): each ``fit`` then runs up to ``max_iter`` further
+        epochs. ``hidden_size`` cannot change.
+
+    momentum : float, default=0.9
+        Momentum of "sgd".
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with "sgd".
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data (stratified for a
+        classifier), stop when its score stops improving, and keep the
+        parameters with the best validation score.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Adam's decay rate of the first moment.
+
+    beta_2 : float, default=0.999
+        Adam's decay rate of the second moment.
+
+    epsilon : float, default=1e-8
+        Adam's numerical stability constant.
+
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of ``tol`` before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of "lbfgs".
+
+    max_grad_norm : float or None, default=5.0
+        Clip the gradient of each mini-batch to this global L2 norm, so that
+        one long or unlucky sequence cannot blow training up; None disables
+        it. (The mean-loss gradient of a healthy batch is far below 5.)"""
+
+SHARED_ATTRIBUTES_DOC = """\
+n_features_in_ : int
+        Features per step (the width of X for a 2-D X, whose steps have one
+        feature each).
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the columns of a 2-D X given as a DataFrame.
+
+    U_ : ndarray of shape (hidden_size, n_step_features)
+        Input weights U of h_t = tanh(U x_t + W h_{t-1} + b).
+
+    W_ : ndarray of shape (hidden_size, hidden_size)
+        Recurrent weights W.
+
+    b_ : ndarray of shape (hidden_size,)
+        Hidden bias b.
+
+    V_ : ndarray of shape (n_outputs, hidden_size)
+        Output weights V of Omega = V Z + c.
+
+    c_ : ndarray of shape (n_outputs,)
+        Output bias c.
+
+    loss_ : float
+        The loss of the last epoch (for "lbfgs", at the solution).
+
+    loss_curve_ : list of float
+        The loss of every epoch (for "lbfgs", of every iteration).
+
+    best_loss_ : float or None
+        The lowest training loss; None with early stopping.
+
+    validation_scores_ : list of float or None
+        The validation score of every epoch with early stopping; else None.
+
+    best_validation_score_ : float or None
+        The best validation score with early stopping; else None.
+
+    n_iter_ : int
+        Epochs run (for "lbfgs", iterations).
+
+    t_ : int
+        Samples seen by the stochastic solver."""

@@ -1,0 +1,431 @@
+"""The attention RNN of the notes: forward pass and backpropagation through time.
+
+This module is the only place that holds the model's equations. Everything is a
+plain function over a dict of parameter arrays, under the notes' names::
+
+    h_t   = tanh(U x_t + W h_{t-1} + b)          h_0 = 0
+    A_t,i = s * (h_i . h_t)                      i = 1..t  (causal)
+    a_t   = softmax_i(A_t,i)
+    Z_t   = sum_i a_t,i h_i                      (Z_t = h_t without attention)
+    Omega_t = V Z_t + c
+    y_hat_t = softmax(Omega_t)   (classification)  or  Omega_t  (regression)
+
+with ``s = 1`` in the notes (raw dot product) or ``s = 1 / sqrt(H)``.
+Shapes: U (H, F), W (H, H), b (H,), V (K, H), c (K,).
+
+Arrays are time-major: a batch ``X`` is (T, N, F), so that one time step is a
+contiguous slice. ``lengths`` (N,) gives each sequence's number of real steps;
+the steps after it are padding and never reach a loss or an attention weight.
+The recurrence itself runs over the padding (it is causal, so padded steps
+cannot change real ones) which keeps the loop free of per-sample masks.
+
+Two output modes:
+
+- ``"last"``: one output per sequence, read at its last real step, attending
+  over that sequence's steps (sequence classification / regression).
+- ``"every"``: one output per real step t, attending over h_1..h_t (the notes'
+  next-character formulation); the loss is summed over the steps.
+
+Two gradients:
+
+- ``"exact"``: the gradient of the forward pass above, including the path
+  through the attention scores A (the default everywhere).
+- ``"notes"``: the notes' simplification, kept to reproduce their printed
+  numbers: the attention weights are held constant (no gradient through A)
+  and dL/dV uses h_t in place of Z_t.
+"""
+
+import numpy as np
+
+PARAM_NAMES = ("U", "W", "b", "V", "c")
+# L2 applies to the weight matrices only, as in scikit-learn's MLP (not biases).
+PENALIZED = ("U", "W", "V")
+
+
+def init_params(n_features, hidden_size, n_outputs, random_state, dtype=np.float64):
+    """Draw initial parameters for tanh recurrences.
+
+    ``U`` and ``V`` use Glorot-uniform bounds ``sqrt(6 / (fan_in + fan_out))``
+    (as scikit-learn's MLP does for tanh). ``W`` is a random orthogonal
+    matrix: its singular values are all 1, so a gradient propagated back
+    through many steps neither explodes nor vanishes from the initialisation
+    alone (Saxe et al., 2014). Biases start at zero.
+
+    Parameters
+    ----------
+    n_features : int
+        F, the number of input features per step.
+    hidden_size : int
+        H, the number of hidden units.
+    n_outputs : int
+        K, the number of outputs (classes or regression targets).
+    random_state : numpy.random.RandomState
+        The source of randomness.
+    dtype : dtype, default=np.float64
+        The dtype of the returned arrays.
+
+    Returns
+    -------
+    params : dict of str to ndarray
+        ``U`` (H, F), ``W`` (H, H), ``b`` (H,), ``V`` (K, H), ``c`` (K,).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = init_params(3, 4, 2, np.random.RandomState(0))
+    >>> {k: v.shape for k, v in p.items()}
+    {'U': (4, 3), 'W': (4, 4), 'b': (4,), 'V': (2, 4), 'c': (2,)}
+    >>> bool(np.allclose(p["W"] @ p["W"].T, np.eye(4)))
+    True
+    """
+    H, F, K = hidden_size, n_features, n_outputs
+    bound_U = np.sqrt(6.0 / (F + H))
+    bound_V = np.sqrt(6.0 / (H + K))
+    U = random_state.uniform(-bound_U, bound_U, (H, F))
+    Q, R = np.linalg.qr(random_state.standard_normal((H, H)))
+    W = Q * np.sign(np.diag(R))  # sign fix makes Q uniformly distributed
+    V = random_state.uniform(-bound_V, bound_V, (K, H))
+    params = {"U": U, "W": W, "b": np.zeros(H), "V": V, "c": np.zeros(K)}
+    return {name: np.ascontiguousarray(a, dtype=dtype) for name, a in params.items()}
+
+
+def _softmax(scores, axis=-1):
+    """Numerically stable softmax (shift by the max; -inf entries get 0)."""
+    shifted = scores - scores.max(axis=axis, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(scores, axis=-1):
+    shifted = scores - scores.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def hidden_states(params, X):
+    """Run the recurrence h_t = tanh(U x_t + W h_{t-1} + b) over a batch.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        The parameters ``U, W, b`` (``V, c`` are not used).
+    X : ndarray of shape (T, N, F)
+        Time-major inputs; padding must be finite (zeros).
+
+    Returns
+    -------
+    h : ndarray of shape (T, N, H)
+        The hidden states h_1..h_T, in the dtype of ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = init_params(2, 3, 2, np.random.RandomState(0))
+    >>> hidden_states(p, np.zeros((5, 4, 2))).shape
+    (5, 4, 3)
+    """
+    U, W, b = params["U"], params["W"], params["b"]
+    T, N, F = X.shape
+    H = W.shape[0]
+    # The input projection for every step in one matmul, before the loop.
+    h = np.matmul(X.reshape(T * N, F), U.T).reshape(T, N, H)
+    h += b
+    np.tanh(h[0], out=h[0])
+    WT = W.T
+    for t in range(1, T):
+        h[t] += h[t - 1] @ WT
+        np.tanh(h[t], out=h[t])
+    return h
+
+
+def _last_step_attention(h, lengths, scale, attention):
+    """Context Z at each sequence's last real step, and its attention weights.
+
+    Returns ``(Z, weights, h_last, last)``: Z (N, H); weights (N, T) with
+    zeros on padding (None without attention); h_last (N, H); last (N,).
+    """
+    T, N, H = h.shape
+    last = lengths - 1
+    h_last = h[last, np.arange(N)]
+    if not attention:
+        return h_last, None, h_last, last
+    # A_i = s * h_i . h_T for i <= T_n, as one batched product over the batch.
+    scores = np.einsum("tnh,nh->nt", h, h_last)
+    if scale != 1.0:
+        scores *= scale
+    padding = np.arange(T)[None, :] >= lengths[:, None]
+    scores[padding] = -np.inf
+    weights = _softmax(scores, axis=1)
+    Z = np.einsum("nt,tnh->nh", weights, h)
+    return Z, weights, h_last, last
+
+
+def _every_step_attention(h, lengths, scale, attention):
+    """Contexts Z_t for every step t, attending over h_1..h_t.
+
+    Returns ``(Z, weights, hb)``: Z (N, T, H); weights (N, T, T) indexed
+    [n, t, i] (None without attention); hb, the batch-major view of h.
+    """
+    hb = h.transpose(1, 0, 2)  # (N, T, H): batched matmuls want batch first
+    if not attention:
+        return hb, None, hb
+    T = h.shape[0]
+    scores = np.matmul(hb, hb.transpose(0, 2, 1))
+    if scale != 1.0:
+        scores *= scale
+    # Causal (i <= t) and padding (i < length) masks; rows t >= length are
+    # outputs nobody reads, but must stay finite: their diagonal is causal-ok.
+    steps = np.arange(T)
+    hidden = (steps[None, :] > steps[:, None])[None] | (
+        steps[None, None, :] >= lengths[:, None, None]
+    )
+    hidden &= ~np.eye(T, dtype=bool)[None]
+    scores[hidden] = -np.inf
+    weights = _softmax(scores, axis=2)
+    Z = np.matmul(weights, hb)
+    return Z, weights, hb
+
+
+def forward(params, X, lengths, *, output="last", attention=True, scale=1.0):
+    """Compute the outputs Omega (before the output function) for a batch.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        ``U, W, b, V, c``.
+    X : ndarray of shape (T, N, F)
+        Time-major inputs with finite (zero) padding.
+    lengths : ndarray of shape (N,)
+        Real steps per sequence, each in 1..T.
+    output : {"last", "every"}, default="last"
+        One output per sequence at its last real step, or one per step.
+    attention : bool, default=True
+        Read the attention context Z (True) or the hidden state h (False).
+    scale : float, default=1.0
+        s in A_t,i = s * h_i . h_t (1 in the notes; 1/sqrt(H) scaled).
+
+    Returns
+    -------
+    Omega : ndarray
+        (N, K) for ``"last"``; (N, T, K) for ``"every"`` (rows past each
+        sequence's end are meaningless).
+    weights : ndarray or None
+        Attention weights: (N, T) for ``"last"`` (0 on padding), (N, T, T)
+        indexed [n, t, i] for ``"every"``; None without attention.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = init_params(2, 3, 4, np.random.RandomState(0))
+    >>> X = np.random.RandomState(1).randn(5, 2, 2)
+    >>> Omega, weights = forward(p, X, np.array([5, 3]))
+    >>> Omega.shape, weights.shape
+    ((2, 4), (2, 5))
+    >>> weights[1, 3:].tolist()
+    [0.0, 0.0]
+    """
+    h = hidden_states(params, X)
+    if output == "last":
+        Z, weights, _, _ = _last_step_attention(h, lengths, scale, attention)
+    else:
+        Z, weights, _ = _every_step_attention(h, lengths, scale, attention)
+    Omega = Z @ params["V"].T
+    Omega += params["c"]
+    return Omega, weights
+
+
+def output_function(Omega, loss):
+    """Map Omega to predictions: softmax for ``"log_loss"``, identity otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> output_function(np.array([[0.0, 0.0]]), "log_loss").tolist()
+    [[0.5, 0.5]]
+    """
+    return _softmax(Omega) if loss == "log_loss" else Omega
+
+
+def log_output_function(Omega):
+    """Log-softmax of Omega (the log-probabilities of the classes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> np.exp(log_output_function(np.array([[0.0, 0.0]]))).tolist()
+    [[0.5, 0.5]]
+    """
+    return _log_softmax(Omega)
+
+
+def _loss_and_dOmega(Omega, Y, sample_weight, loss):
+    """Weighted loss sum_n w_n l_n and dL/dOmega for one output per row.
+
+    ``log_loss``: l = -log softmax(Omega)[y] with Y integer class indices;
+    ``squared_error``: l = mean_k (Omega_k - Y_k)^2 / 2, as scikit-learn's MLP.
+    """
+    if loss == "log_loss":
+        rows = np.arange(Omega.shape[0])
+        log_p = _log_softmax(Omega)
+        value = -(sample_weight * log_p[rows, Y]).sum()
+        dOmega = np.exp(log_p)
+        dOmega[rows, Y] -= 1.0
+    else:
+        diff = Omega - Y
+        K = Omega.shape[1]
+        value = 0.5 * (sample_weight * (diff * diff).sum(axis=1)).sum() / K
+        dOmega = diff / K
+    dOmega *= sample_weight[:, None]
+    return value, dOmega
+
+
+def _backprop_through_time(params, X, h, dh):
+    """Gradients of U, W, b given dL/dh_t from the outputs at every step.
+
+    ``dh`` (T, N, H) holds the direct gradient of each h_t; the recurrence
+    adds what flows back from h_{t+1}. ``dh`` is overwritten with dL/d(pre-
+    activation), so that dW is one matmul after the loop.
+    """
+    W = params["W"]
+    T, N, H = h.shape
+    F = X.shape[2]
+    carry = np.zeros((N, H), dtype=h.dtype)
+    for t in range(T - 1, -1, -1):
+        delta = dh[t]
+        delta += carry
+        delta *= 1.0 - h[t] * h[t]  # tanh' = 1 - h^2
+        np.matmul(delta, W, out=carry)
+    delta = dh.reshape(T * N, H)
+    return {
+        "U": delta.T @ X.reshape(T * N, F),
+        "W": dh[1:].reshape((T - 1) * N, H).T @ h[:-1].reshape((T - 1) * N, H),
+        "b": delta.sum(axis=0),
+    }
+
+
+def loss_and_grads(
+    params,
+    X,
+    lengths,
+    Y,
+    sample_weight=None,
+    *,
+    loss="log_loss",
+    output="last",
+    attention=True,
+    scale=1.0,
+    l2=0.0,
+    gradient="exact",
+):
+    """The loss of a batch and its gradient with respect to U, W, b, V, c.
+
+    The loss is ``sum_n w_n l_n + l2 / 2 * (|U|^2 + |W|^2 + |V|^2)`` where
+    l_n is the loss of sequence n (summed over its steps for ``"every"``).
+    Pass ``sample_weight = s / s.sum()`` for a weighted mean.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        ``U, W, b, V, c``.
+    X : ndarray of shape (T, N, F)
+        Time-major inputs with finite (zero) padding.
+    lengths : ndarray of shape (N,)
+        Real steps per sequence, each in 1..T.
+    Y : ndarray
+        Targets. ``"log_loss"``: class indices, (N,) for ``"last"`` or (T, N)
+        for ``"every"``. ``"squared_error"``: (N, K) for ``"last"``, (T, N, K)
+        for ``"every"``. Entries past a sequence's end are ignored.
+    sample_weight : ndarray of shape (N,), default=None
+        w_n; None means 1 for every sequence.
+    loss : {"log_loss", "squared_error"}, default="log_loss"
+        Softmax cross-entropy or half the mean squared error.
+    output : {"last", "every"}, default="last"
+        See :func:`forward`.
+    attention : bool, default=True
+        See :func:`forward`.
+    scale : float, default=1.0
+        See :func:`forward`.
+    l2 : float, default=0.0
+        Strength of the L2 penalty on U, W and V.
+    gradient : {"exact", "notes"}, default="exact"
+        ``"notes"`` computes the notes' simplified gradient (attention
+        weights held constant, dL/dV taken from h_t instead of Z_t).
+
+    Returns
+    -------
+    loss : float
+    grads : dict of str to ndarray
+        One array per parameter, same shapes and dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = init_params(2, 3, 2, np.random.RandomState(0))
+    >>> X = np.random.RandomState(1).randn(4, 3, 2)
+    >>> value, grads = loss_and_grads(p, X, np.array([4, 2, 1]), np.array([0, 1, 1]))
+    >>> sorted(grads), grads["W"].shape
+    (['U', 'V', 'W', 'b', 'c'], (3, 3))
+    """
+    V = params["V"]
+    T, N, _ = X.shape
+    dtype = X.dtype
+    w = np.ones(N, dtype) if sample_weight is None else sample_weight.astype(dtype)
+    h = hidden_states(params, X)
+    dh = np.zeros_like(h)
+    exact = gradient == "exact"
+
+    if output == "last":
+        Z, a, h_last, last = _last_step_attention(h, lengths, scale, attention)
+        Omega = Z @ V.T
+        Omega += params["c"]
+        value, dOmega = _loss_and_dOmega(Omega, Y, w, loss)
+        dV = dOmega.T @ (Z if exact else h_last)
+        dZ = dOmega @ V
+        rows = np.arange(N)
+        if a is None:
+            dh[last, rows] += dZ
+        else:
+            # Z = sum_i a_i h_i  ->  dh_i += a_i dZ
+            dh += a.T[:, :, None] * dZ[None]
+            if exact:
+                # da_i = h_i . dZ;  dA = a * (da - sum_j a_j da_j)  (softmax)
+                da = np.einsum("tnh,nh->nt", h, dZ)
+                dA = a * (da - (a * da).sum(axis=1, keepdims=True))
+                dA *= scale
+                # A_i = s h_i . h_T  ->  dh_i += dA_i h_T,  dh_T += sum_i dA_i h_i
+                dh += dA.T[:, :, None] * h_last[None]
+                dh[last, rows] += np.einsum("nt,tnh->nh", dA, h)
+    else:
+        Z, a, hb = _every_step_attention(h, lengths, scale, attention)
+        Omega = Z @ V.T
+        Omega += params["c"]
+        real = np.arange(T)[None, :] < lengths[:, None]  # (N, T)
+        Yb = np.swapaxes(Y, 0, 1)[real]
+        w_steps = np.broadcast_to(w[:, None], real.shape)[real]
+        value, dOmega_real = _loss_and_dOmega(Omega[real], Yb, w_steps, loss)
+        dOmega = np.zeros_like(Omega)
+        dOmega[real] = dOmega_real
+        K = Omega.shape[2]
+        dV = dOmega.reshape(-1, K).T @ (Z if exact else hb).reshape(-1, Z.shape[2])
+        dZ = dOmega @ V  # (N, T, H)
+        dhb = dh.transpose(1, 0, 2)  # a view: writing it fills dh
+        if a is None:
+            dhb += dZ
+        else:
+            # Z_t = sum_i a_ti h_i  ->  dh_i += sum_t a_ti dZ_t
+            dhb += np.matmul(a.transpose(0, 2, 1), dZ)
+            if exact:
+                da = np.matmul(dZ, hb.transpose(0, 2, 1))
+                dA = a * (da - (a * da).sum(axis=2, keepdims=True))
+                dA *= scale
+                # A_ti = s h_i . h_t: both factors receive a gradient
+                dhb += np.matmul(dA, hb)
+                dhb += np.matmul(dA.transpose(0, 2, 1), hb)
+        dc_rows = dOmega_real
+    grads = _backprop_through_time(params, X, h, dh)
+    grads["V"] = dV
+    grads["c"] = (dOmega if output == "last" else dc_rows).sum(axis=0)
+    if l2:
+        for name in PENALIZED:
+            value += 0.5 * l2 * float(np.vdot(params[name], params[name]))
+            grads[name] += l2 * params[name]
+    return float(value), {name: grads[name].astype(dtype, copy=False) for name in PARAM_NAMES}

@@ -1,0 +1,257 @@
+"""The input contract: every accepted form of X to (values, lengths).
+
+Accepted forms:
+
+- a 2-D array (n_samples, n_steps): univariate sequences of a fixed length
+  (``n_features_in_ = n_steps``); NaN at the end of a row shortens it;
+- a 3-D array (n_samples, n_steps, n_features): multivariate sequences
+  (``n_features_in_ = n_features``); a step whose features are all NaN ends
+  the sequence (NaN padding at the end, as tslearn and the UCR archive store
+  unequal lengths);
+- a list of 2-D arrays (T_i, n_features) of varying lengths.
+
+Everything else gets a ValueError or TypeError that says what and where.
+The input is never modified.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import _check_feature_names, check_array, validate_data
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _is_ragged_list(X):
+    """True for a list/tuple whose items are 2-D (sequences of steps)."""
+    if not isinstance(X, (list, tuple)) or len(X) == 0:
+        return False
+    first = X[0]
+    if isinstance(first, np.ndarray):
+        return first.ndim == 2
+    return (
+        isinstance(first, (list, tuple))
+        and len(first) > 0
+        and isinstance(first[0], (list, tuple, np.ndarray))
+    )
+
+
+def _stack_ragged(X):
+    """Pad a list of (T_i, F) arrays with NaN into one (N, max T_i, F) array."""
+    seqs = []
+    for i, seq in enumerate(X):
+        if isinstance(seq, str) or not hasattr(seq, "__len__"):
+            raise TypeError(
+                f"X is a list of sequences, but item {i} is a {type(seq).__name__}, "
+                "not a 2-D array of shape (n_steps, n_features)."
+            )
+        arr = check_array(
+            seq,
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite="allow-nan",
+            ensure_2d=False,
+            ensure_min_samples=0,
+            ensure_min_features=0,
+            input_name=f"X[{i}]",
+        )
+        if arr.ndim != 2:
+            raise ValueError(
+                f"X is a list of sequences, but item {i} has {arr.ndim} "
+                "dimension(s); each sequence must be 2-D (n_steps, n_features)."
+            )
+        if arr.shape[0] == 0:
+            raise ValueError(f"X[{i}] is an empty sequence (0 steps).")
+        seqs.append(arr)
+    n_features = {s.shape[1] for s in seqs}
+    if len(n_features) > 1:
+        counts = [s.shape[1] for s in seqs]
+        odd = next(i for i, c in enumerate(counts) if c != counts[0])
+        raise ValueError(
+            "All sequences in X must have the same number of features; "
+            f"X[0] has {counts[0]} and X[{odd}] has {counts[odd]}."
+        )
+    dtype = np.float32 if all(s.dtype == np.float32 for s in seqs) else np.float64
+    out = np.full(
+        (len(seqs), max(len(s) for s in seqs), n_features.pop()), np.nan, dtype
+    )
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = s
+    return out
+
+
+def sequence_lengths(values):
+    """Lengths of NaN-padded sequences, after checking where the NaN are.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples, n_steps, n_features)
+        Sequences, padded at the end with steps whose features are all NaN.
+
+    Returns
+    -------
+    lengths : ndarray of shape (n_samples,), dtype=int64
+        The number of steps before the trailing all-NaN steps.
+
+    Raises
+    ------
+    ValueError
+        If a NaN stands anywhere else, or a sequence has no step at all.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 2.0, np.nan], [1.0, 2.0, 3.0]])[:, :, None]
+    >>> sequence_lengths(X).tolist()
+    [2, 3]
+    """
+    nan = np.isnan(values)
+    empty_step = nan.all(axis=2)
+    n_steps = values.shape[1]
+    trailing = np.cumprod(empty_step[:, ::-1], axis=1).sum(axis=1)
+    lengths = (n_steps - trailing).astype(np.int64)
+    if (lengths == 0).any():
+        i = int(np.flatnonzero(lengths == 0)[0])
+        raise ValueError(
+            f"Sample {i} of X is an empty sequence: all its steps are NaN. "
+            "Every sequence needs at least one step."
+        )
+    inside = nan.any(axis=2) & (np.arange(n_steps)[None, :] < lengths[:, None])
+    if inside.any():
+        i, t = (int(v) for v in np.argwhere(inside)[0])
+        raise ValueError(
+            f"X contains NaN at sample {i}, step {t}, inside the sequence. NaN "
+            "is only allowed as padding: whole steps (all features NaN) at the "
+            "end of a sequence."
+        )
+    return lengths
+
+
+def check_sequences(estimator, X, *, reset, n_step_features=None):
+    """Validate X in any accepted form and return (values, lengths).
+
+    Sets (``reset=True``) or checks (``reset=False``) ``n_features_in_`` and
+    ``feature_names_in_`` as scikit-learn's ``validate_data`` does.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator whose input this is.
+    X : array-like or list of array-like
+        2-D (n_samples, n_steps), 3-D (n_samples, n_steps, n_features), or a
+        list of 2-D (n_steps_i, n_features) arrays.
+    reset : bool
+        True in ``fit``; False where the fitted estimator checks new data.
+    n_step_features : int, default=None
+        With ``reset=False``: the number of features per step the estimator
+        was fitted with.
+
+    Returns
+    -------
+    values : ndarray of shape (n_samples, n_steps, n_step_features)
+        float64 or float32 (kept from the input), a new array with the NaN
+        padding set to 0.
+    lengths : ndarray of shape (n_samples,)
+        The number of real steps of each sequence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.base import BaseEstimator
+    >>> est = BaseEstimator()
+    >>> values, lengths = check_sequences(est, [np.ones((3, 2)), np.ones((1, 2))],
+    ...                                   reset=True)
+    >>> values.shape, lengths.tolist(), est.n_features_in_
+    ((2, 3, 2), [3, 1], 2)
+    """
+    if X is None:
+        raise ValueError("X is None; expected sequences of numbers.")
+    if _is_ragged_list(X):
+        values = _stack_ragged(X)
+        _check_feature_names(estimator, values, reset=reset)
+    else:
+        if isinstance(X, (str, bytes, numbers.Number)):
+            raise ValueError(
+                f"Expected sequences, got a scalar {type(X).__name__}: {X!r}."
+            )
+        ndim = getattr(X, "ndim", None)
+        if ndim is None:
+            try:
+                ndim = np.asarray(X).ndim
+            except ValueError as exc:  # a ragged nested list
+                raise ValueError(
+                    "X is a nested list that is not rectangular; pass sequences "
+                    "of varying lengths as a list of 2-D arrays (n_steps_i, "
+                    f"n_features) instead. ({exc})"
+                ) from None
+        if ndim == 2 or (ndim != 3 and hasattr(X, "tocsr")):
+            if not reset and n_step_features not in (None, 1):
+                raise ValueError(
+                    "X is 2-D, which means univariate sequences (1 feature per "
+                    f"step), but {type(estimator).__name__} was fitted on "
+                    f"sequences with {n_step_features} features per step; pass a "
+                    "3-D array or a list of 2-D arrays."
+                )
+            check = dict(dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan")
+            if reset or getattr(estimator, "_fitted_on_2d", True):
+                values = validate_data(estimator, X, reset=reset, **check)
+            else:  # fitted on 3-D univariate sequences: any width will do
+                values = check_array(X, **check)
+            values = values[:, :, None]
+            if reset:
+                estimator._fitted_on_2d = True
+            return _finish(values)
+        values = check_array(
+            X,
+            dtype=FLOAT_DTYPES,
+            ensure_all_finite="allow-nan",
+            allow_nd=True,
+            ensure_2d=False,
+        )
+        if values.ndim != 3:
+            raise ValueError(
+                f"Expected a 2-D array (n_samples, n_steps), a 3-D array "
+                "(n_samples, n_steps, n_features) or a list of 2-D arrays; got "
+                f"an array with {values.ndim} dimension(s) of shape {values.shape}. "
+                "Reshape your data: a single univariate sequence is X.reshape(1, -1)."
+            )
+        if values.shape[1] == 0 or values.shape[2] == 0:
+            raise ValueError(
+                f"X of shape {values.shape} has no steps or no features; every "
+                "sequence needs at least one step of at least one feature."
+            )
+        _check_feature_names(estimator, values, reset=reset)
+    n_features = values.shape[2]
+    name = type(estimator).__name__
+    if reset:
+        estimator.n_features_in_ = n_features
+        estimator._fitted_on_2d = False
+    elif n_step_features is not None and n_features != n_step_features:
+        raise ValueError(
+            f"X has {n_features} features, but {name} is expecting "
+            f"{n_step_features} features as input."
+        )
+    return _finish(values)
+
+
+def _finish(values):
+    """Lengths from the NaN padding, and a copy of the values with 0 there."""
+    if values.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={values.shape}) while a "
+            "minimum of 1 is required."
+        )
+    lengths = sequence_lengths(values)
+    return np.nan_to_num(values, nan=0.0, copy=True), lengths
+
+
+def to_time_major(values, lengths):
+    """A batch as the core wants it: (T, N, F) contiguous, T = longest length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_time_major(np.zeros((4, 6, 2)), np.array([2, 3, 1, 1])).shape
+    (3, 4, 2)
+    """
+    T = int(lengths.max())
+    return np.ascontiguousarray(values[:, :T].transpose(1, 0, 2))

@@ -1,0 +1,44 @@
+"""scikit-learn's common checks over every public estimator of the package.
+
+The estimators are found by inspecting the package, so that a new estimator
+is checked the day it is exported.
+"""
+
+import inspect
+
+from sklearn.base import BaseEstimator
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import sklearn_attnrnn
+
+
+def _public_estimators():
+    return [
+        obj
+        for name in sklearn_attnrnn.__all__
+        if inspect.isclass(obj := getattr(sklearn_attnrnn, name))
+        and issubclass(obj, BaseEstimator)
+    ]
+
+
+def _expected_failed_checks(estimator):
+    # Each estimator may declare checks that cannot apply to it, with the
+    # reason, in a `_expected_failed_checks` class attribute.
+    return getattr(estimator, "_expected_failed_checks", {})
+
+
+def test_every_export_is_found():
+    names = {cls.__name__ for cls in _public_estimators()}
+    assert names >= {
+        "AttentionRNNClassifier",
+        "AttentionRNNRegressor",
+        "CharOneHotEncoder",
+    }
+
+
+@parametrize_with_checks(
+    [cls() for cls in _public_estimators()],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

@@ -1,0 +1,152 @@
+"""The core: exact gradients against finite differences, masking, dtypes."""
+
+import numpy as np
+import pytest
+
+from sklearn_attnrnn import _network
+
+LENGTHS = np.array([6, 1, 3, 6, 2])
+
+
+def _problem(output, loss, seed=0, F=3, H=5, K=4):
+    rng = np.random.RandomState(seed)
+    params = _network.init_params(F, H, K, rng)
+    for name in params:  # move biases off zero so that every term matters
+        params[name] = params[name] + 0.3 * rng.randn(*params[name].shape)
+    T, N = LENGTHS.max(), len(LENGTHS)
+    X = rng.randn(T, N, F)
+    for n, length in enumerate(LENGTHS):
+        X[length:, n] = 0.0
+    shape = (N,) if output == "last" else (T, N)
+    if loss == "log_loss":
+        Y = rng.randint(0, K, shape)
+    else:
+        Y = rng.randn(*shape, K)
+    return params, X, Y, rng.rand(N)
+
+
+def _numerical_grads(params, fun, eps=1e-6):
+    grads = {}
+    for name, value in params.items():
+        grads[name] = np.zeros_like(value)
+        for idx in np.ndindex(value.shape):
+            old = value[idx]
+            value[idx] = old + eps
+            plus = fun(params)
+            value[idx] = old - eps
+            minus = fun(params)
+            value[idx] = old
+            grads[name][idx] = (plus - minus) / (2 * eps)
+    return grads
+
+
+@pytest.mark.parametrize("output", ["last", "every"])
+@pytest.mark.parametrize("attention", [True, False])
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+@pytest.mark.parametrize("scale", [1.0, 0.4])
+def test_gradients_match_finite_differences(output, attention, loss, scale):
+    params, X, Y, w = _problem(output, loss)
+    kwargs = dict(
+        loss=loss, output=output, attention=attention, scale=scale, l2=0.05
+    )
+    _, grads = _network.loss_and_grads(params, X, LENGTHS, Y, w, **kwargs)
+    numerical = _numerical_grads(
+        params, lambda p: _network.loss_and_grads(p, X, LENGTHS, Y, w, **kwargs)[0]
+    )
+    for name in _network.PARAM_NAMES:
+        err = np.abs(grads[name] - numerical[name]).max()
+        rel = err / max(np.abs(numerical[name]).max(), 1e-12)
+        assert rel < 1e-6, (name, rel)
+
+
+@pytest.mark.parametrize("output", ["last", "every"])
+def test_padding_never_reaches_the_result(output):
+    """Changing what stands in the padding changes neither loss nor grads."""
+    params, X, Y, w = _problem(output, "log_loss")
+    loss, grads = _network.loss_and_grads(params, X, LENGTHS, Y, w, output=output)
+    X2 = X.copy()
+    extra = np.concatenate([X2, np.zeros((3,) + X2.shape[1:])])  # longer padding
+    for n, length in enumerate(LENGTHS):
+        extra[length:, n] = 7.0
+    if output == "every":
+        Y = np.concatenate([Y, np.zeros((3, Y.shape[1]), dtype=Y.dtype)])
+    loss2, grads2 = _network.loss_and_grads(
+        params, extra, LENGTHS, Y, w, output=output
+    )
+    assert loss2 == pytest.approx(loss, rel=1e-12)
+    for name in grads:
+        np.testing.assert_allclose(grads2[name], grads[name], rtol=1e-10, atol=1e-14)
+
+
+def test_last_step_attention_weights_cover_only_real_steps():
+    params, X, _, _ = _problem("last", "log_loss")
+    Omega, weights = _network.forward(params, X, LENGTHS)
+    assert Omega.shape == (5, 4)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0)
+    for n, length in enumerate(LENGTHS):
+        assert np.all(weights[n, length:] == 0.0)
+        assert np.all(weights[n, :length] > 0.0)
+    assert weights[1, 0] == 1.0  # one step: the weight is exactly 1
+
+
+def test_each_sequence_alone_equals_the_batch():
+    params, X, _, _ = _problem("last", "log_loss")
+    Omega, _ = _network.forward(params, X, LENGTHS)
+    for n, length in enumerate(LENGTHS):
+        alone, _ = _network.forward(params, X[:length, n : n + 1], LENGTHS[n : n + 1])
+        np.testing.assert_allclose(alone[0], Omega[n], rtol=1e-12)
+
+
+def test_without_attention_the_output_reads_the_last_hidden_state():
+    params, X, _, _ = _problem("last", "log_loss")
+    h = _network.hidden_states(params, X)
+    Omega, weights = _network.forward(params, X, LENGTHS, attention=False)
+    assert weights is None
+    h_last = h[LENGTHS - 1, np.arange(len(LENGTHS))]
+    np.testing.assert_allclose(Omega, h_last @ params["V"].T + params["c"])
+
+
+def test_float32_in_float32_out_and_close_to_float64():
+    params, X, Y, w = _problem("last", "log_loss")
+    p32 = {k: v.astype(np.float32) for k, v in params.items()}
+    loss32, grads32 = _network.loss_and_grads(p32, X.astype(np.float32), LENGTHS, Y, w)
+    loss64, grads64 = _network.loss_and_grads(params, X, LENGTHS, Y, w)
+    assert loss32 == pytest.approx(loss64, rel=1e-5)
+    for name in grads32:
+        assert grads32[name].dtype == np.float32
+        np.testing.assert_allclose(grads32[name], grads64[name], rtol=1e-3, atol=1e-5)
+    Omega32, _ = _network.forward(p32, X.astype(np.float32), LENGTHS)
+    assert Omega32.dtype == np.float32
+
+
+def test_softmax_is_stable_for_huge_outputs():
+    params, X, Y, w = _problem("last", "log_loss")
+    params["c"] = np.array([1e4, -1e4, 0.0, 5e3])
+    loss, grads = _network.loss_and_grads(params, X, LENGTHS, Y, w)
+    assert np.isfinite(loss)
+    assert all(np.isfinite(g).all() for g in grads.values())
+    np.testing.assert_allclose(
+        _network.output_function(np.array([[1e4, 0.0]]), "log_loss"), [[1.0, 0.0]]
+    )
+
+
+def test_init_params_orthogonal_recurrence_and_glorot_bounds():
+    p = _network.init_params(7, 16, 3, np.random.RandomState(0))
+    np.testing.assert_allclose(p["W"] @ p["W"].T, np.eye(16), atol=1e-12)
+    assert np.abs(p["U"]).max() <= np.sqrt(6 / (7 + 16))
+    assert np.abs(p["V"]).max() <= np.sqrt(6 / (16 + 3))
+    assert not p["b"].any() and not p["c"].any()
+    again = _network.init_params(7, 16, 3, np.random.RandomState(0))
+    assert all(np.array_equal(p[k], again[k]) for k in p)
+
+
+def test_weighted_loss_is_the_weighted_sum_of_single_losses():
+    params, X, Y, w = _problem("last", "log_loss")
+    total, _ = _network.loss_and_grads(params, X, LENGTHS, Y, w)
+    singles = [
+        _network.loss_and_grads(
+            params, X[:, n : n + 1], LENGTHS[n : n + 1], Y[n : n + 1]
+        )[0]
+        for n in range(len(LENGTHS))
+    ]
+    assert total == pytest.approx(np.dot(w, singles), rel=1e-12)
