@@ -8,12 +8,14 @@ time, behind the scikit-learn estimator API.
 __version__ = "0.1.0"
 
 from ._classifier import AttentionRNNClassifier  # noqa: E402
+from ._language_model import CharLanguageModel  # noqa: E402
 from ._regressor import AttentionRNNRegressor  # noqa: E402
 from ._text import CharOneHotEncoder  # noqa: E402
 
 __all__ = [
     "AttentionRNNClassifier",
     "AttentionRNNRegressor",
+    "CharLanguageModel",
     "CharOneHotEncoder",
     "__version__",
 ]

@@ -23,7 +23,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+)
+from threadpoolctl import threadpool_limits
 
 from . import _network
 from ._optimizers import AdamOptimizer, SGDOptimizer, clip_grads_by_global_norm
@@ -159,6 +164,15 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         """What to stratify the validation split on (None: no stratification)."""
         return None
 
+    def _weight_total(self, weights, lengths):
+        """What the training loss is a weighted mean over: here, the sequences.
+
+        The loss is ``sum_n w_n l_n / _weight_total`` (and the L2 penalty is
+        divided by it too). A subclass with every-step outputs can return
+        ``weights @ lengths`` to make it a mean per step instead.
+        """
+        return weights.sum()
+
     # ------------------------------------------------------------------
     # Parameters of the network
     # ------------------------------------------------------------------
@@ -228,6 +242,11 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             reset=not continuing,
             n_step_features=self.U_.shape[1] if continuing else None,
         )
+        if _num_samples(y) != len(lengths):  # before y is read: y may be empty
+            raise ValueError(
+                f"X and y have inconsistent numbers of samples: {len(lengths)} "
+                f"sequences and {_num_samples(y)} targets."
+            )
         targets = self._encode_targets(y, reset=not continuing, classes=classes)
         if len(targets) != len(lengths):
             raise ValueError(
@@ -249,9 +268,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             self._initialize(values)
         self._fitted_version = _version()
 
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(values, lengths, targets, sample_weight)
-        else:
+        if self.solver != "lbfgs":
             if not self._optimizer_matches():
                 self._optimizer = self._make_optimizer()
             elif not incremental:
@@ -259,7 +276,17 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                 # rate changed with set_params still applies.
                 self._optimizer.learning_rate_init = self.learning_rate
                 self._optimizer.learning_rate = self.learning_rate
-            self._fit_stochastic(values, lengths, targets, sample_weight, incremental)
+        # Multithreaded BLAS may sum the long reductions of the weight
+        # gradients in another order, so one thread keeps a fit identical
+        # whatever the machine's thread count (the matrices here are too
+        # small for threads to pay off anyway).
+        with threadpool_limits(limits=1, user_api="blas"):
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(values, lengths, targets, sample_weight)
+            else:
+                self._fit_stochastic(
+                    values, lengths, targets, sample_weight, incremental
+                )
         return self
 
     def _check_weights(self, sample_weight, targets, values):
@@ -300,7 +327,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
 
     def _batch_loss_and_grads(self, values, lengths, targets, weights, params):
         """Loss (weighted mean + L2 over the weights' sum) and gradients."""
-        total = weights.sum()
+        total = self._weight_total(weights, lengths)
         X = to_time_major(values, lengths)
         Y = targets if self._output == "last" else self._time_major_targets(targets, X)
         return _network.loss_and_grads(
@@ -372,7 +399,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                         self._diverged(snapshot, loss)
                     clip_grads_by_global_norm(grads, self.max_grad_norm)
                     optimizer.update(params, grads)
-                    epoch_loss += loss * w.sum()
+                    epoch_loss += loss * self._weight_total(w, lengths[idx])
             except KeyboardInterrupt:
                 self._restore(snapshot)
                 warnings.warn(
@@ -385,7 +412,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                 return
             self.n_iter_ += 1
             self.t_ += n_samples
-            self.loss_ = epoch_loss / sample_weight.sum()
+            self.loss_ = epoch_loss / self._weight_total(sample_weight, lengths)
             self.loss_curve_.append(self.loss_)
             optimizer.iteration_ends(self.t_)
 
@@ -467,7 +494,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         sizes = [params[k].size for k in names]
         splits = np.cumsum(sizes)[:-1]
         dtype = params["U"].dtype
-        total = sample_weight.sum()
+        total = self._weight_total(sample_weight, lengths)
         chunk = 200 if self.batch_size == "auto" else self.batch_size
 
         def unpack(theta):

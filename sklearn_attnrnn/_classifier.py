@@ -91,10 +91,14 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
         if reset:
             self.classes_ = np.unique(y if classes is None else classes)
             if len(self.classes_) < 2:
+                found = (
+                    f"only one class: {self.classes_.tolist()[0]!r}"
+                    if len(self.classes_)
+                    else "no class at all (y or classes is empty)"
+                )
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes "
-                    f"in the data, but the data contains only one class: "
-                    f"{self.classes_[0]!r}."
+                    f"in the data, but the data contains {found}."
                 )
         unseen = np.setdiff1d(y, self.classes_)
         if unseen.size:

@@ -36,6 +36,7 @@ Two gradients:
 """
 
 import numpy as np
+from scipy.linalg import blas as _blas
 
 PARAM_NAMES = ("U", "W", "b", "V", "c")
 # L2 applies to the weight matrices only, as in scikit-learn's MLP (not biases).
@@ -89,6 +90,75 @@ def init_params(n_features, hidden_size, n_outputs, random_state, dtype=np.float
     return {name: np.ascontiguousarray(a, dtype=dtype) for name, a in params.items()}
 
 
+class Workspace:
+    """Scratch buffers that one caller reuses from batch to batch.
+
+    The (T, N, H) arrays of a forward and backward pass (hidden states,
+    their gradient, tanh') are large enough that allocating them afresh for
+    every mini-batch costs more than filling them: the allocator hands the
+    memory back to the system and every page faults in again. A fit loop or
+    a chunked predict keeps one ``Workspace`` and passes it to
+    :func:`forward` / :func:`loss_and_grads`; the core then writes into the
+    same buffers each time (growing them when a batch is larger).
+
+    Nothing the core returns lives in a workspace buffer, so results stay
+    valid after the next call. A workspace must not be shared by two calls
+    running at the same time (one per thread).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ws = Workspace()
+    >>> a = ws.get("h", (2, 3), np.float64)
+    >>> b = ws.get("h", (3, 2), np.float64)  # same memory, another shape
+    >>> bool(np.shares_memory(a, b)), b.shape
+    (True, (3, 2))
+    """
+
+    def __init__(self):
+        self._buffers = {}
+
+    def get(self, name, shape, dtype):
+        """A C-contiguous array of ``shape`` and ``dtype`` (contents undefined)."""
+        dtype = np.dtype(dtype)
+        size = 1
+        for n in shape:
+            size *= int(n)
+        key = (name, dtype)
+        buf = self._buffers.get(key)
+        if buf is None or buf.size < size:
+            buf = np.empty(size, dtype)
+            self._buffers[key] = buf
+        return buf[:size].reshape(shape)
+
+
+def _buffer(workspace, name, shape, dtype):
+    if workspace is None:
+        return np.empty(shape, dtype)
+    return workspace.get(name, shape, dtype)
+
+
+# BLAS gemm that accumulates into its output (C += A B), used for the steps of
+# the recurrence: numpy's matmul cannot add into an existing array in place.
+_GEMM = {np.dtype(np.float32): _blas.sgemm, np.dtype(np.float64): _blas.dgemm}
+
+
+def _accumulate_matmul(gemm, out, left, WT, transpose_W):
+    """out += left @ W (transpose_W False) or left @ W.T (True), in place.
+
+    ``out`` and ``left`` are C-contiguous (N, H) rows; ``WT`` is ``W.T`` of a
+    C-contiguous W, so that every operand is Fortran-ordered for BLAS:
+    ``out.T += op(W.T) @ left.T`` with op the identity or the transpose.
+    """
+    if gemm is None:
+        out += left @ (WT if transpose_W else WT.T)
+        return
+    c = out.T
+    res = gemm(1.0, WT, left.T, beta=1.0, c=c, trans_a=transpose_W, overwrite_c=True)
+    if res is not c:  # pragma: no cover - f2py had to copy: write it back
+        out[...] = res.T
+
+
 def _softmax(scores, axis=-1):
     """Numerically stable softmax (shift by the max; -inf entries get 0)."""
     shifted = scores - scores.max(axis=axis, keepdims=True)
@@ -101,7 +171,7 @@ def _log_softmax(scores, axis=-1):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def hidden_states(params, X):
+def hidden_states(params, X, workspace=None):
     """Run the recurrence h_t = tanh(U x_t + W h_{t-1} + b) over a batch.
 
     Parameters
@@ -110,6 +180,9 @@ def hidden_states(params, X):
         The parameters ``U, W, b`` (``V, c`` are not used).
     X : ndarray of shape (T, N, F)
         Time-major inputs; padding must be finite (zeros).
+    workspace : Workspace, default=None
+        Where to put h (a buffer that the next call with the same workspace
+        overwrites); None allocates a new array.
 
     Returns
     -------
@@ -126,13 +199,16 @@ def hidden_states(params, X):
     U, W, b = params["U"], params["W"], params["b"]
     T, N, F = X.shape
     H = W.shape[0]
+    dtype = np.result_type(X, U, W, b)
+    h = _buffer(workspace, "h", (T, N, H), dtype)
     # The input projection for every step in one matmul, before the loop.
-    h = np.matmul(X.reshape(T * N, F), U.T).reshape(T, N, H)
+    np.matmul(X.reshape(T * N, F), U.T, out=h.reshape(T * N, H))
     h += b
     np.tanh(h[0], out=h[0])
-    WT = W.T
+    gemm = _GEMM.get(dtype)
+    WT = np.ascontiguousarray(W, dtype=dtype).T
     for t in range(1, T):
-        h[t] += h[t - 1] @ WT
+        _accumulate_matmul(gemm, h[t], h[t - 1], WT, True)  # h_t += h_{t-1} W^T
         np.tanh(h[t], out=h[t])
     return h
 
@@ -148,14 +224,16 @@ def _last_step_attention(h, lengths, scale, attention):
     h_last = h[last, np.arange(N)]
     if not attention:
         return h_last, None, h_last, last
-    # A_i = s * h_i . h_T for i <= T_n, as one batched product over the batch.
-    scores = np.einsum("tnh,nh->nt", h, h_last)
+    # A_i = s * h_i . h_T for i <= T_n: one batched matrix-vector product per
+    # sequence over the batch-major view (BLAS; faster than einsum).
+    hb = h.transpose(1, 0, 2)
+    scores = np.matmul(hb, h_last[:, :, None])[:, :, 0]
     if scale != 1.0:
         scores *= scale
-    padding = np.arange(T)[None, :] >= lengths[:, None]
-    scores[padding] = -np.inf
+    if lengths.min() < T:
+        scores[np.arange(T)[None, :] >= lengths[:, None]] = -np.inf
     weights = _softmax(scores, axis=1)
-    Z = np.einsum("nt,tnh->nh", weights, h)
+    Z = np.matmul(weights[:, None, :], hb)[:, 0]
     return Z, weights, h_last, last
 
 
@@ -185,7 +263,9 @@ def _every_step_attention(h, lengths, scale, attention):
     return Z, weights, hb
 
 
-def forward(params, X, lengths, *, output="last", attention=True, scale=1.0):
+def forward(
+    params, X, lengths, *, output="last", attention=True, scale=1.0, workspace=None
+):
     """Compute the outputs Omega (before the output function) for a batch.
 
     Parameters
@@ -202,6 +282,8 @@ def forward(params, X, lengths, *, output="last", attention=True, scale=1.0):
         Read the attention context Z (True) or the hidden state h (False).
     scale : float, default=1.0
         s in A_t,i = s * h_i . h_t (1 in the notes; 1/sqrt(H) scaled).
+    workspace : Workspace, default=None
+        Scratch buffers to reuse across calls (see :class:`Workspace`).
 
     Returns
     -------
@@ -223,7 +305,8 @@ def forward(params, X, lengths, *, output="last", attention=True, scale=1.0):
     >>> weights[1, 3:].tolist()
     [0.0, 0.0]
     """
-    h = hidden_states(params, X)
+    scale = float(scale)
+    h = hidden_states(params, X, workspace)
     if output == "last":
         Z, weights, _, _ = _last_step_attention(h, lengths, scale, attention)
     else:
@@ -278,7 +361,7 @@ def _loss_and_dOmega(Omega, Y, sample_weight, loss):
     return value, dOmega
 
 
-def _backprop_through_time(params, X, h, dh):
+def _backprop_through_time(params, X, h, dh, workspace=None):
     """Gradients of U, W, b given dL/dh_t from the outputs at every step.
 
     ``dh`` (T, N, H) holds the direct gradient of each h_t; the recurrence
@@ -288,17 +371,23 @@ def _backprop_through_time(params, X, h, dh):
     W = params["W"]
     T, N, H = h.shape
     F = X.shape[2]
-    carry = np.zeros((N, H), dtype=h.dtype)
-    for t in range(T - 1, -1, -1):
-        delta = dh[t]
-        delta += carry
-        delta *= 1.0 - h[t] * h[t]  # tanh' = 1 - h^2
-        np.matmul(delta, W, out=carry)
+    dtype = dh.dtype
+    g = _buffer(workspace, "tanh_grad", h.shape, dtype)
+    np.multiply(h, h, out=g)
+    np.subtract(1.0, g, out=g)  # tanh' = 1 - h^2, for every step at once
+    gemm = _GEMM.get(dtype)
+    WT = np.ascontiguousarray(W, dtype=dtype).T
+    for t in range(T - 1, 0, -1):
+        np.multiply(dh[t], g[t], out=dh[t])  # dL/d(pre-activation t)
+        _accumulate_matmul(gemm, dh[t - 1], dh[t], WT, False)  # += delta_t W
+    np.multiply(dh[0], g[0], out=dh[0])
     delta = dh.reshape(T * N, H)
+    ones = _buffer(workspace, "ones", (T * N,), dtype)
+    ones.fill(1.0)
     return {
         "U": delta.T @ X.reshape(T * N, F),
         "W": dh[1:].reshape((T - 1) * N, H).T @ h[:-1].reshape((T - 1) * N, H),
-        "b": delta.sum(axis=0),
+        "b": ones @ delta,  # a BLAS gemv: much faster than delta.sum(axis=0)
     }
 
 

@@ -54,8 +54,12 @@ def test_forward_pass_matches_the_notes():
         steps["h"].ravel(), [0.1432, -0.3055, -0.4540, -0.3821], atol=ROUNDED
     )
     # a_t,i for i = 1..t (the notes' sums start at k = 0 but use 1..t).
-    weights = [[1.0], [0.4658, 0.5342], [0.2827, 0.3466, 0.3707]]
-    weights.append([0.2143, 0.2544, 0.2693, 0.2620])
+    weights = [
+        [1.0],
+        [0.4658, 0.5342],
+        [0.2827, 0.3466, 0.3707],
+        [0.2143, 0.2544, 0.2693, 0.2620],
+    ]
     for t, row in enumerate(weights):
         np.testing.assert_allclose(steps["weights"][t, : t + 1], row, atol=ROUNDED)
         assert np.all(steps["weights"][t, t + 1 :] == 0.0)  # causal
@@ -80,10 +84,10 @@ def test_forward_pass_matches_the_notes():
     ]
     np.testing.assert_allclose(steps["y_hat"], y_hat, atol=ROUNDED)
     # Section 6.1 prints y_hat_t - y_t: only the target entry changes.
-    steps_, targets = np.arange(4), [1, 2, 2, 3]  # e, l, l, o
+    rows, targets = np.arange(4), [1, 2, 2, 3]  # e, l, l, o
     residual = steps["y_hat"] - np.eye(4)[targets]
     np.testing.assert_allclose(
-        residual[steps_, targets], [-0.7630, -0.7603, -0.7746, -0.7652], atol=ROUNDED
+        residual[rows, targets], [-0.7630, -0.7603, -0.7746, -0.7652], atol=ROUNDED
     )
     np.testing.assert_allclose(
         steps["loss"], [1.4397, 1.4284, 1.4901, 1.4489], atol=ROUNDED

@@ -1,0 +1,338 @@
+"""AttentionRNNClassifier: the estimator's behaviour, in numbers."""
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+
+from sklearn_attnrnn import AttentionRNNClassifier, CharOneHotEncoder, _network
+
+
+def _digits(n=400):
+    X, y = load_digits(return_X_y=True)
+    return X[:n].reshape(-1, 8, 8) / 16.0, y[:n]
+
+
+def _ragged(n=60, F=3, seed=0):
+    """Sequences whose class is the sign of the first step's first feature."""
+    rng = np.random.RandomState(seed)
+    X = [rng.randn(rng.randint(1, 9), F) for _ in range(n)]
+    y = np.array(["pos" if x[0, 0] > 0 else "neg" for x in X])
+    return X, y
+
+
+def _fit(clf, X, y, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(X, y, **kwargs)
+
+
+def test_learns_digits_as_sequences():
+    X, y = _digits(1000)
+    clf = AttentionRNNClassifier(random_state=0, max_iter=60, learning_rate=1e-2)
+    _fit(clf, X[:800], y[:800])
+    assert clf.score(X[800:], y[800:]) > 0.85
+    assert clf.classes_.tolist() == list(range(10))
+    assert clf.n_features_in_ == 8
+    assert (clf.U_.shape, clf.W_.shape, clf.b_.shape) == ((32, 8), (32, 32), (32,))
+    assert (clf.V_.shape, clf.c_.shape) == ((10, 32), (10,))
+    assert clf.n_iter_ == len(clf.loss_curve_) == 60
+    assert clf.loss_ == clf.loss_curve_[-1]
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0] / 3
+
+
+def test_learns_first_step_of_ragged_sequences_with_string_labels():
+    X, y = _ragged(200)
+    clf = AttentionRNNClassifier(random_state=0, max_iter=80, learning_rate=1e-2)
+    _fit(clf, X, y)
+    assert clf.classes_.tolist() == ["neg", "pos"]
+    assert clf.score(X, y) > 0.95
+    proba = clf.predict_proba(X)
+    assert proba.shape == (200, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.log(proba), clf.predict_log_proba(X), atol=1e-12)
+    assert np.array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+
+
+def test_predict_log_proba_is_finite_where_proba_underflows():
+    X, y = _ragged(30)
+    clf = _fit(AttentionRNNClassifier(random_state=0, max_iter=2), X, y)
+    clf.c_ = np.array([800.0, -800.0])  # softmax of these underflows to 0
+    assert np.isfinite(clf.predict_log_proba(X)).all()
+    assert clf.predict_log_proba(X)[0, 1] == pytest.approx(-1600, rel=1e-3)
+
+
+def test_loss_is_the_core_mean_cross_entropy_plus_l2():
+    X, y = _ragged(40)
+    clf = _fit(
+        AttentionRNNClassifier(
+            random_state=0, max_iter=1, batch_size=40, shuffle=False, alpha=0.5
+        ),
+        X,
+        y,
+    )
+    # One epoch = one batch: loss_ is the loss at the *initial* parameters.
+    init = _network.init_params(3, 32, 2, np.random.RandomState(0))
+    values = np.full((40, 8, 3), 0.0)
+    lengths = np.array([len(x) for x in X])
+    for i, x in enumerate(X):
+        values[i, : len(x)] = x
+    expected, _ = _network.loss_and_grads(
+        init,
+        values.transpose(1, 0, 2),
+        lengths,
+        np.searchsorted(clf.classes_, y),
+        np.full(40, 1 / 40),
+        l2=0.5 / 40,
+        scale=1 / np.sqrt(32),
+    )
+    assert clf.loss_ == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_same_random_state_gives_an_identical_model(solver):
+    X, y = _ragged(50)
+    a = _fit(AttentionRNNClassifier(solver=solver, random_state=3, max_iter=5), X, y)
+    b = _fit(AttentionRNNClassifier(solver=solver, random_state=3, max_iter=5), X, y)
+    c = _fit(AttentionRNNClassifier(solver=solver, random_state=4, max_iter=5), X, y)
+    for name in ("U_", "W_", "b_", "V_", "c_"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+    assert not np.array_equal(a.W_, c.W_)
+
+
+def test_identical_whatever_the_number_of_blas_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    X, y = _digits(300)
+    models = []
+    for threads in (1, 2):
+        with threadpoolctl.threadpool_limits(threads):
+            clf = AttentionRNNClassifier(hidden_size=64, random_state=0, max_iter=3)
+            models.append(_fit(clf, X, y))
+    assert np.array_equal(models[0].W_, models[1].W_)
+    assert models[0].loss_curve_ == models[1].loss_curve_
+
+
+def test_convergence_warning_when_max_iter_is_reached():
+    X, y = _ragged(30)
+    with pytest.warns(ConvergenceWarning, match=re.escape("Maximum iterations (3)")):
+        AttentionRNNClassifier(max_iter=3, random_state=0).fit(X, y)
+
+
+def test_stops_when_the_loss_stops_improving():
+    X, y = _ragged(30)
+    clf = AttentionRNNClassifier(
+        max_iter=500, tol=10.0, n_iter_no_change=2, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf.fit(X, y)
+    # as MLPClassifier: the first epoch improves on inf, the next three do
+    # not, and the count must exceed n_iter_no_change
+    assert clf.n_iter_ == 4
+    assert clf.best_loss_ == min(clf.loss_curve_)
+    assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+
+
+def test_binary_integer_and_multiclass_labels():
+    X, y = _digits(300)
+    binary = (y > 4).astype(int)
+    clf = _fit(AttentionRNNClassifier(random_state=0, max_iter=20), X, binary)
+    assert clf.classes_.tolist() == [0, 1] and clf.V_.shape[0] == 2
+    assert set(clf.predict(X)) <= {0, 1}
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        AttentionRNNClassifier().fit(X[:5], np.zeros(5))
+
+
+def test_input_forms_give_the_same_model():
+    rng = np.random.RandomState(0)
+    X3 = rng.randn(20, 6, 1)
+    y = (X3[:, 0, 0] > 0).astype(int)
+    params = dict(random_state=0, max_iter=3)
+    from_2d = _fit(AttentionRNNClassifier(**params), X3[:, :, 0], y)
+    from_3d = _fit(AttentionRNNClassifier(**params), X3, y)
+    from_list = _fit(AttentionRNNClassifier(**params), list(X3), y)
+    assert from_2d.n_features_in_ == 6 and from_3d.n_features_in_ == 1
+    np.testing.assert_array_equal(from_2d.W_, from_3d.W_)
+    np.testing.assert_array_equal(from_3d.W_, from_list.W_)
+    # a 3-D model reads 3-D sequences of any length
+    assert from_3d.predict(rng.randn(4, 11, 1)).shape == (4,)
+    msg = "X has 5 features, but AttentionRNNClassifier is expecting 6 features"
+    with pytest.raises(ValueError, match=msg):
+        from_2d.predict(X3[:, :5, 0])
+
+
+def test_nan_padding_equals_a_list_of_shorter_sequences():
+    X, y = _ragged(40)
+    clf = _fit(AttentionRNNClassifier(random_state=0, max_iter=5), X, y)
+    padded = np.full((40, 12, 3), np.nan)
+    for i, x in enumerate(X):
+        padded[i, : len(x)] = x
+    np.testing.assert_allclose(
+        clf.predict_proba(padded), clf.predict_proba(X), rtol=1e-12
+    )
+
+
+def test_float32_input_is_computed_in_float32():
+    X, y = _digits(200)
+    clf = _fit(AttentionRNNClassifier(random_state=0, max_iter=5), X.astype("f4"), y)
+    assert clf.W_.dtype == np.float32
+    assert clf.predict_proba(X.astype(np.float32)).dtype == np.float32
+    assert clf.predict_proba(X).dtype == np.float64
+    np.testing.assert_allclose(
+        clf.predict_proba(X.astype(np.float32)), clf.predict_proba(X), atol=1e-5
+    )
+
+
+def test_sample_weight_equals_repetition_with_lbfgs():
+    X, y = _ragged(30)
+    weights = np.arange(30) % 3
+    repeated = [x for x, w in zip(X, weights) for _ in range(w)]
+    y_repeated = np.repeat(y, weights)
+    params = dict(solver="lbfgs", random_state=0, max_iter=15, alpha=1e-2)
+    weighted = _fit(AttentionRNNClassifier(**params), X, y, sample_weight=weights)
+    plain = _fit(AttentionRNNClassifier(**params), repeated, y_repeated)
+    np.testing.assert_allclose(weighted.W_, plain.W_, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="non-zero|sum to zero"):
+        AttentionRNNClassifier().fit(X, y, sample_weight=np.zeros(30))
+
+
+def test_class_weight_balanced_equals_the_matching_sample_weight():
+    X, y = _ragged(40)
+    y[:30] = "neg"
+    params = dict(solver="lbfgs", random_state=0, max_iter=10)
+    balanced = _fit(AttentionRNNClassifier(class_weight="balanced", **params), X, y)
+    counts = {c: (y == c).sum() for c in ("neg", "pos")}
+    sw = np.array([40 / (2 * counts[c]) for c in y])
+    manual = _fit(AttentionRNNClassifier(**params), X, y, sample_weight=sw)
+    np.testing.assert_allclose(balanced.W_, manual.W_, rtol=1e-10)
+    as_dict = _fit(
+        AttentionRNNClassifier(class_weight={"neg": 1, "pos": 5}, **params), X, y
+    )
+    assert not np.allclose(as_dict.W_, balanced.W_)
+
+
+def test_early_stopping_keeps_the_best_validation_parameters():
+    X, y = _digits(400)
+    clf = AttentionRNNClassifier(
+        early_stopping=True, random_state=0, max_iter=40, n_iter_no_change=3
+    )
+    _fit(clf, X, y)
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.best_loss_ is None
+    # the restored parameters score the best validation score on the split
+    assert clf.validation_scores_[-1] <= clf.best_validation_score_
+
+
+def test_partial_fit_continues_one_run_and_keeps_adam():
+    X, y = _ragged(60)
+    clf = AttentionRNNClassifier(random_state=0, shuffle=False, batch_size=60)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clone(clf).partial_fit(X, y)
+    clf.partial_fit(X, y, classes=["neg", "pos"])
+    assert clf._optimizer.t == 1
+    clf.partial_fit(X, y)
+    assert clf._optimizer.t == 2 and clf.n_iter_ == 2
+    # two partial fits == two epochs of one fit (same batches, same Adam state)
+    two_epochs = _fit(
+        AttentionRNNClassifier(
+            random_state=0, shuffle=False, batch_size=60, max_iter=2
+        ),
+        X,
+        y,
+    )
+    np.testing.assert_array_equal(clf.W_, two_epochs.W_)
+    with pytest.raises(ValueError, match="early_stopping"):
+        AttentionRNNClassifier(early_stopping=True).partial_fit(X, y, classes=["neg"])
+    assert not hasattr(AttentionRNNClassifier(solver="lbfgs"), "partial_fit")
+
+
+def test_warm_start_continues_with_the_optimizer_state():
+    X, y = _ragged(60)
+    params = dict(random_state=0, shuffle=False, batch_size=60)
+    clf = _fit(AttentionRNNClassifier(max_iter=2, warm_start=True, **params), X, y)
+    moments = clf._optimizer.ms["W"].copy()
+    _fit(clf, X, y)
+    assert clf.n_iter_ == 4 and clf._optimizer.t == 4
+    assert len(clf.loss_curve_) == 4
+    straight = _fit(AttentionRNNClassifier(max_iter=4, **params), X, y)
+    np.testing.assert_array_equal(clf.W_, straight.W_)
+    assert not np.array_equal(moments, clf._optimizer.ms["W"])
+    cold = _fit(AttentionRNNClassifier(max_iter=2, **params), X, y)
+    _fit(cold, X, y)  # without warm_start: a fresh start
+    assert cold.n_iter_ == 2
+
+
+def test_verbose_prints_one_line_per_epoch(capsys):
+    X, y = _digits(200)
+    _fit(
+        AttentionRNNClassifier(
+            verbose=True, max_iter=3, early_stopping=True, random_state=0
+        ),
+        X,
+        y,
+    )
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    pattern = r"Epoch (\d): loss = [\d.]+, validation score = [\d.]+ \([\d.]+ s\)"
+    assert [re.fullmatch(pattern, line).group(1) for line in lines] == ["1", "2", "3"]
+
+
+def test_gradient_clipping_bounds_each_step():
+    X, y = _ragged(60)
+    params = dict(
+        solver="sgd", momentum=0, learning_rate=1.0, random_state=0, max_iter=1
+    )
+    params.update(batch_size=60, shuffle=False)
+    clipped = _fit(AttentionRNNClassifier(max_grad_norm=1e-3, **params), X, y)
+    init = _network.init_params(3, 32, 2, np.random.RandomState(0))
+    step = np.sqrt(
+        sum(((getattr(clipped, k + "_") - init[k]) ** 2).sum() for k in init)
+    )
+    assert step == pytest.approx(1e-3, rel=1e-6)
+    free = _fit(AttentionRNNClassifier(max_grad_norm=None, **params), X, y)
+    assert not np.allclose(free.W_, clipped.W_)
+
+
+def test_attention_weights_and_plain_rnn():
+    X, y = _ragged(30)
+    clf = _fit(AttentionRNNClassifier(random_state=0, max_iter=3), X, y)
+    weights = clf.attention_weights(X)
+    assert weights.shape == (30, 8)
+    for row, x in zip(weights, X):
+        assert np.isnan(row[len(x) :]).all()
+        assert row[: len(x)].sum() == pytest.approx(1.0)
+    plain = _fit(AttentionRNNClassifier(attention=False, max_iter=3), X, y)
+    with pytest.raises(ValueError, match="attention=False"):
+        plain.attention_weights(X)
+    assert plain.predict(X).shape == (30,)
+
+
+def test_pipeline_grid_search_cross_val_and_clone_on_strings():
+    rng = np.random.RandomState(0)
+    texts = ["".join(rng.choice(list("abc"), rng.randint(2, 8))) for _ in range(60)]
+    labels = [t[0] for t in texts]
+    pipe = make_pipeline(
+        CharOneHotEncoder(), AttentionRNNClassifier(max_iter=30, random_state=0)
+    )
+    grid = {
+        "attentionrnnclassifier__hidden_size": [4, 8],
+        "attentionrnnclassifier__learning_rate": [1e-3, 3e-2],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(texts, labels)
+        scores = cross_val_score(clone(pipe), texts, labels, cv=3)
+    assert search.best_params_["attentionrnnclassifier__learning_rate"] == 3e-2
+    assert search.best_score_ > 0.9
+    assert search.predict(["cab", "abc"]).tolist() == ["c", "a"]
+    assert scores.shape == (3,) and scores.min() > 0.5
+    fresh = clone(search.best_estimator_)
+    assert not hasattr(fresh[-1], "U_")
+    assert fresh.get_params()["attentionrnnclassifier__hidden_size"] in (4, 8)
