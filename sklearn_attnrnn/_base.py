@@ -325,7 +325,9 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         if hasattr(self, "_optimizer"):
             del self._optimizer
 
-    def _batch_loss_and_grads(self, values, lengths, targets, weights, params):
+    def _batch_loss_and_grads(
+        self, values, lengths, targets, weights, params, workspace=None
+    ):
         """Loss (weighted mean + L2 over the weights' sum) and gradients."""
         total = self._weight_total(weights, lengths)
         X = to_time_major(values, lengths)
@@ -338,6 +340,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             weights / total,
             loss=self._loss,
             l2=self.alpha / total,
+            workspace=workspace,
             **self._core_kwargs(),
         )
 
@@ -378,6 +381,8 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         optimizer = self._optimizer
         params = self._params
         order = np.arange(n_samples)
+        # The core's scratch buffers, reused by every batch of this fit.
+        workspace = _network.Workspace()
         for _ in range(self.max_iter):
             start = time.perf_counter()
             # What to go back to if this epoch is interrupted or diverges.
@@ -393,13 +398,27 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                         continue
                     with np.errstate(over="ignore", invalid="ignore"):
                         loss, grads = self._batch_loss_and_grads(
-                            values[idx], lengths[idx], targets[idx], w, params
+                            values[idx],
+                            lengths[idx],
+                            targets[idx],
+                            w,
+                            params,
+                            workspace,
                         )
                     if not np.isfinite(loss):
                         self._diverged(snapshot, loss)
                     clip_grads_by_global_norm(grads, self.max_grad_norm)
                     optimizer.update(params, grads)
-                    epoch_loss += loss * self._weight_total(w, lengths[idx])
+                    # Finite batch losses can still overflow the epoch's sum.
+                    with np.errstate(over="ignore"):
+                        epoch_loss += loss * self._weight_total(w, lengths[idx])
+                    if not np.isfinite(epoch_loss):
+                        self._diverged(snapshot, epoch_loss)
+                score = None
+                if X_val is not None:
+                    score = self._validation_score(
+                        self._decision_function_raw(*X_val[:2]), X_val[2]
+                    )
             except KeyboardInterrupt:
                 self._restore(snapshot)
                 warnings.warn(
@@ -417,10 +436,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             optimizer.iteration_ends(self.t_)
 
             message = f"Epoch {self.n_iter_}: loss = {self.loss_:.8f}"
-            if X_val is not None:
-                score = self._validation_score(
-                    self._decision_function_raw(*X_val[:2]), X_val[2]
-                )
+            if score is not None:
                 self.validation_scores_.append(score)
                 message += f", validation score = {score:.6f}"
             if self.verbose:
@@ -579,9 +595,12 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         params = self._compute_params(values.dtype)
         kwargs = self._core_kwargs()
         Omega = np.empty((len(lengths), self._n_outputs()), dtype=values.dtype)
+        workspace = _network.Workspace()  # scratch buffers shared by the chunks
         for idx in self._chunks(lengths):
             X = to_time_major(values[idx], lengths[idx])
-            Omega[idx] = _network.forward(params, X, lengths[idx], **kwargs)[0]
+            Omega[idx] = _network.forward(
+                params, X, lengths[idx], workspace=workspace, **kwargs
+            )[0]
         return Omega
 
     def attention_weights(self, X):

@@ -529,7 +529,8 @@ class CharLanguageModel(BaseAttentionRNN):
         >>> lm.fit("hello").predict(["h", "he", "hel", "hell"])
         array(['e', 'l', 'l', 'o'], dtype='<U1')
         """
-        return self.classes_[self._decision(X).argmax(axis=1)]
+        best = self._decision(X).argmax(axis=1)
+        return self.classes_[best]
 
     def _log_likelihood(self, X):
         """Sum of log p(next character) over the texts, and how many there are.

@@ -203,7 +203,9 @@ def hidden_states(params, X, workspace=None):
     h = _buffer(workspace, "h", (T, N, H), dtype)
     # The input projection for every step in one matmul, before the loop.
     np.matmul(X.reshape(T * N, F), U.T, out=h.reshape(T * N, H))
-    h += b
+    # + b, with b repeated over the batch: numpy adds long rows much faster
+    # than it broadcasts a short (H,) vector over T * N rows.
+    h.reshape(T, N * H)[...] += np.tile(b.astype(dtype, copy=False), N)
     np.tanh(h[0], out=h[0])
     gemm = _GEMM.get(dtype)
     WT = np.ascontiguousarray(W, dtype=dtype).T
@@ -404,6 +406,7 @@ def loss_and_grads(
     scale=1.0,
     l2=0.0,
     gradient="exact",
+    workspace=None,
 ):
     """The loss of a batch and its gradient with respect to U, W, b, V, c.
 
@@ -438,6 +441,8 @@ def loss_and_grads(
     gradient : {"exact", "notes"}, default="exact"
         ``"notes"`` computes the notes' simplified gradient (attention
         weights held constant, dL/dV taken from h_t instead of Z_t).
+    workspace : Workspace, default=None
+        Scratch buffers to reuse across calls (see :class:`Workspace`).
 
     Returns
     -------
@@ -458,8 +463,9 @@ def loss_and_grads(
     T, N, _ = X.shape
     dtype = X.dtype
     w = np.ones(N, dtype) if sample_weight is None else sample_weight.astype(dtype)
-    h = hidden_states(params, X)
-    dh = np.zeros_like(h)
+    scale = float(scale)
+    h = hidden_states(params, X, workspace)
+    dh = _buffer(workspace, "dh", h.shape, h.dtype)
     exact = gradient == "exact"
 
     if output == "last":
@@ -471,18 +477,31 @@ def loss_and_grads(
         dZ = dOmega @ V
         rows = np.arange(N)
         if a is None:
+            dh.fill(0.0)
             dh[last, rows] += dZ
         else:
-            # Z = sum_i a_i h_i  ->  dh_i += a_i dZ
-            dh += a.T[:, :, None] * dZ[None]
+            hb = h.transpose(1, 0, 2)  # (N, T, H) views: batched BLAS products
+            dhb = dh.transpose(1, 0, 2)  # writing it fills dh
             if exact:
                 # da_i = h_i . dZ;  dA = a * (da - sum_j a_j da_j)  (softmax)
-                da = np.einsum("tnh,nh->nt", h, dZ)
+                da = np.matmul(hb, dZ[:, :, None])[:, :, 0]
                 dA = a * (da - (a * da).sum(axis=1, keepdims=True))
                 dA *= scale
-                # A_i = s h_i . h_T  ->  dh_i += dA_i h_T,  dh_T += sum_i dA_i h_i
-                dh += dA.T[:, :, None] * h_last[None]
-                dh[last, rows] += np.einsum("nt,tnh->nh", dA, h)
+                # Z = sum_i a_i h_i -> dh_i = a_i dZ; A_i = s h_i . h_T ->
+                # dh_i += dA_i h_T: both at once, per sequence a (T, 2) @
+                # (2, H) product written straight into dh (no temporary).
+                np.matmul(
+                    np.stack([a, dA], axis=2),
+                    np.stack([dZ, h_last], axis=1).astype(dh.dtype, copy=False),
+                    out=dhb,
+                )
+                # ... and dh_T += sum_i dA_i h_i
+                dh[last, rows] += np.matmul(dA[:, None, :], hb)[:, 0]
+            else:
+                # Z = sum_i a_i h_i  ->  dh_i = a_i dZ
+                np.matmul(
+                    a[:, :, None], dZ[:, None, :].astype(dh.dtype, copy=False), out=dhb
+                )
     else:
         Z, a, hb = _every_step_attention(h, lengths, scale, attention)
         Omega = Z @ V.T
@@ -496,6 +515,7 @@ def loss_and_grads(
         K = Omega.shape[2]
         dV = dOmega.reshape(-1, K).T @ (Z if exact else hb).reshape(-1, Z.shape[2])
         dZ = dOmega @ V  # (N, T, H)
+        dh.fill(0.0)
         dhb = dh.transpose(1, 0, 2)  # a view: writing it fills dh
         if a is None:
             dhb += dZ
@@ -510,11 +530,13 @@ def loss_and_grads(
                 dhb += np.matmul(dA, hb)
                 dhb += np.matmul(dA.transpose(0, 2, 1), hb)
         dc_rows = dOmega_real
-    grads = _backprop_through_time(params, X, h, dh)
+    grads = _backprop_through_time(params, X, h, dh, workspace)
     grads["V"] = dV
     grads["c"] = (dOmega if output == "last" else dc_rows).sum(axis=0)
     if l2:
         for name in PENALIZED:
             value += 0.5 * l2 * float(np.vdot(params[name], params[name]))
             grads[name] += l2 * params[name]
-    return float(value), {name: grads[name].astype(dtype, copy=False) for name in PARAM_NAMES}
+    return float(value), {
+        name: grads[name].astype(dtype, copy=False) for name in PARAM_NAMES
+    }

@@ -160,12 +160,16 @@ def _printable(symbol):
 
 
 def _prediction_labels(est, predictions):
+    """Tick labels of the rows: the prediction for each sequence."""
     predictions = np.asarray(predictions)
     if is_classifier(est):
         return [str(p) for p in predictions], "Predicted class"
+    # Real values are rounded to fit a tick label; anything else (e.g. the
+    # next character of a language model) is shown as it is.
+    fmt = "{:.3g}".format if predictions.dtype.kind in "fiu" else str
     if predictions.ndim == 1:
-        return [f"{p:.3g}" for p in predictions], "Prediction"
-    return [", ".join(f"{v:.3g}" for v in row) for row in predictions], "Prediction"
+        return [fmt(p) for p in predictions], "Prediction"
+    return [", ".join(map(fmt, row)) for row in predictions], "Prediction"
 
 
 def plot_attention(

@@ -1,0 +1,790 @@
+"""Time AttentionRNNClassifier against the same model written in PyTorch.
+
+A script, not a test. Run from the repository root::
+
+    python benchmarks/bench.py            # the full grid (~10 min on 2 cores)
+    python benchmarks/bench.py --quick    # a small subset (~1 min)
+    python benchmarks/bench.py --markdown benchmarks/results.json  # tables only
+
+What it does, in one process and on the same random data:
+
+1. Checks that both implementations compute the same thing: with the NumPy
+   initialisation copied into PyTorch (``weight_ih_l0 = U``, ``weight_hh_l0 =
+   W``, ``bias_ih_l0 = b``, ``bias_hh_l0 = 0`` and frozen, ``Linear`` = V, c),
+   the mean cross-entropy and its gradient agree to float64 precision (relative
+   1e-10), for every hidden size and feature count of the grid, on sequences
+   of mixed lengths. It stops with an error if they do not. It also trains
+   both for one epoch from that common start and reports how far the
+   parameters drifted apart (the two Adams differ only in where epsilon sits).
+2. Times ``fit`` (exactly ``--epochs`` epochs) and ``predict_proba`` over the
+   grid H x T x F x dtype x threads, NumPy and PyTorch interleaved, the best
+   of ``--repeat`` runs each, and prints the ratio torch_time / numpy_time
+   (> 1: NumPy is faster).
+3. Measures how fit time grows with N and with T.
+4. Measures peak memory with tracemalloc (the NumPy arrays the estimator
+   allocates; numpy reports its data buffers to tracemalloc): of fit as N
+   grows, and of predict_proba on 1,000,000 sequences of length 5.
+
+Both models: h_t = tanh(U x_t + W h_{t-1} + b); at the last step T of each
+sequence, a_i = softmax_i(h_i . h_T / sqrt(H)) over its own steps (padding
+masked with -inf), Z = sum_i a_i h_i, logits V Z + c; mean softmax
+cross-entropy over each mini-batch; Adam(lr=1e-3, betas=(0.9, 0.999),
+eps=1e-8); no L2 (alpha=0), no gradient clipping (max_grad_norm=None), no
+shuffling, the same batch size and dtype. Thread count: threadpoolctl limits
+every BLAS/OpenMP pool of the process (NumPy's and SciPy's OpenBLAS) and
+``torch.set_num_threads`` sets PyTorch's.
+
+The timing grid uses sequences that all have length T (a mixed-length batch
+is padded to its longest sequence on both sides, so full length is the
+worst case of a given T); ``--lengths mixed`` draws lengths in [T/2, T]
+instead. The gradient check always uses mixed lengths.
+
+PyTorch is optional (``pip install -e .[bench]`` pins torch==2.13.0): without
+it only the NumPy side is timed.
+"""
+
+import argparse
+import gc
+import json
+import math
+import os
+import platform
+import sys
+import threading
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from sklearn_attnrnn import AttentionRNNClassifier, _network
+from sklearn_attnrnn._base import PREDICT_CHUNK_SIZE
+
+try:
+    import torch
+except ImportError:  # the PyTorch side is optional
+    torch = None
+
+try:
+    import psutil
+except ImportError:
+    psutil = None
+
+N_CLASSES = 4
+BATCH_SIZE = 64
+LEARNING_RATE = 1e-3
+GRAD_RTOL = 1e-10
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+FULL = dict(
+    hidden=[16, 32, 64, 128],
+    steps=[10, 50, 100],
+    features=[8, 30],
+    dtypes=["float32", "float64"],
+    threads=[1, os.cpu_count() or 1],
+    n_samples=1024,
+    n_predict=4096,
+    epochs=2,
+    repeat=3,
+    scaling_n=[256, 512, 1024, 2048],
+    scaling_t=[25, 50, 100, 200],
+    memory_n=[1024, 4096, 16384],
+    million=1_000_000,
+)
+QUICK = dict(
+    hidden=[16, 64, 128],
+    steps=[10, 100],
+    features=[8],
+    dtypes=["float32"],
+    threads=[1],
+    n_samples=512,
+    n_predict=2048,
+    epochs=1,
+    repeat=2,
+    scaling_n=[256, 512, 1024],
+    scaling_t=[25, 50, 100],
+    memory_n=[1024, 4096],
+    million=100_000,
+)
+
+
+# ----------------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------------
+def make_data(n, T, F, dtype, *, lengths="full", seed=0):
+    """X (n, T, F) with NaN padding after each length, y in 0..K-1, lengths."""
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n, T, F)).astype(dtype)
+    if lengths == "full":
+        lens = np.full(n, T, dtype=np.int64)
+    else:
+        lens = rng.randint(max(1, T // 2), T + 1, size=n).astype(np.int64)
+        lens[0] = T  # the longest length is T
+        X[np.arange(T)[None, :] >= lens[:, None]] = np.nan
+    y = rng.randint(0, N_CLASSES, size=n)
+    return X, y, lens
+
+
+def numpy_classifier(H, epochs, **kwargs):
+    params = dict(
+        hidden_size=H,
+        batch_size=BATCH_SIZE,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=10**9,  # never stop early: exactly `epochs` epochs
+        shuffle=False,
+        alpha=0.0,
+        max_grad_norm=None,
+        learning_rate=LEARNING_RATE,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        random_state=0,
+    )
+    params.update(kwargs)
+    return AttentionRNNClassifier(**params)
+
+
+def attention_scale(H):
+    """The estimator's own score scale (default attention_scores='scaled')."""
+    clf = AttentionRNNClassifier(hidden_size=H)
+    scale = float(clf._core_kwargs()["scale"])
+    assert math.isclose(scale, 1.0 / math.sqrt(H), rel_tol=1e-15), scale
+    return scale
+
+
+def numpy_fit(X, y, H, epochs):
+    clf = numpy_classifier(H, epochs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.n_iter_ == epochs, clf.n_iter_
+    return clf
+
+
+# ----------------------------------------------------------------------------
+# The same model in PyTorch
+# ----------------------------------------------------------------------------
+if torch is not None:
+    import torch.nn.functional as torch_F
+
+    class TorchAttentionRNN(torch.nn.Module):
+        """nn.RNN(tanh) + masked last-step dot-product attention + Linear."""
+
+        def __init__(self, n_features, hidden_size, n_classes, scale):
+            super().__init__()
+            self.rnn = torch.nn.RNN(n_features, hidden_size, nonlinearity="tanh")
+            self.out = torch.nn.Linear(hidden_size, n_classes)
+            self.scale = scale
+            # One hidden bias, as the NumPy model: bias_hh is 0 and not trained.
+            with torch.no_grad():
+                self.rnn.bias_hh_l0.zero_()
+            self.rnn.bias_hh_l0.requires_grad_(False)
+
+        def forward(self, X, lengths):
+            """X (T, N, F) time-major, zero padded; lengths (N,) int64."""
+            h, _ = self.rnn(X)  # (T, N, H)
+            T, N = X.shape[0], X.shape[1]
+            h_last = h[lengths - 1, torch.arange(N)]  # (N, H)
+            hb = h.transpose(0, 1)  # (N, T, H)
+            scores = torch.bmm(hb, h_last.unsqueeze(2)).squeeze(2) * self.scale
+            padding = torch.arange(T)[None, :] >= lengths[:, None]
+            scores = scores.masked_fill(padding, float("-inf"))
+            a = torch.softmax(scores, dim=1)
+            Z = torch.bmm(a.unsqueeze(1), hb).squeeze(1)  # (N, H)
+            return self.out(Z)
+
+        def load_numpy(self, params):
+            with torch.no_grad():
+                self.rnn.weight_ih_l0.copy_(torch.from_numpy(params["U"]))
+                self.rnn.weight_hh_l0.copy_(torch.from_numpy(params["W"]))
+                self.rnn.bias_ih_l0.copy_(torch.from_numpy(params["b"]))
+                self.rnn.bias_hh_l0.zero_()
+                self.out.weight.copy_(torch.from_numpy(params["V"]))
+                self.out.bias.copy_(torch.from_numpy(params["c"]))
+
+        def numpy_params(self):
+            return {
+                "U": self.rnn.weight_ih_l0.detach().numpy().copy(),
+                "W": self.rnn.weight_hh_l0.detach().numpy().copy(),
+                "b": self.rnn.bias_ih_l0.detach().numpy().copy(),
+                "V": self.out.weight.detach().numpy().copy(),
+                "c": self.out.bias.detach().numpy().copy(),
+            }
+
+    def torch_dtype(dtype):
+        return torch.float32 if np.dtype(dtype) == np.float32 else torch.float64
+
+    def to_torch(X, lens):
+        """NaN-padded (N, T, F) numpy -> zero-padded time-major tensor."""
+        Xt = torch.from_numpy(X).transpose(0, 1).contiguous()  # (T, N, F)
+        if not bool((lens == X.shape[1]).all()):
+            Xt = torch.nan_to_num(Xt, nan=0.0)
+        return Xt, torch.from_numpy(lens)
+
+    def torch_fit(X, y, lens, H, epochs, init=None):
+        """Train like the estimator: same batches in the same order, Adam."""
+        Xt, Lt = to_torch(X, lens)
+        yt = torch.from_numpy(y)
+        torch.manual_seed(0)
+        model = TorchAttentionRNN(X.shape[2], H, N_CLASSES, attention_scale(H))
+        model = model.to(torch_dtype(X.dtype))
+        if init is not None:
+            model.load_numpy(init)
+        optimizer = torch.optim.Adam(
+            [p for p in model.parameters() if p.requires_grad],
+            lr=LEARNING_RATE,
+            betas=(0.9, 0.999),
+            eps=1e-8,
+        )
+        n = len(y)
+        full = bool((lens == X.shape[1]).all())
+        for _ in range(epochs):
+            for begin in range(0, n, BATCH_SIZE):
+                sl = slice(begin, begin + BATCH_SIZE)
+                lb = Lt[sl]
+                xb = Xt[:, sl] if full else Xt[: int(lb.max()), sl]
+                optimizer.zero_grad(set_to_none=True)
+                loss = torch_F.cross_entropy(model(xb, lb), yt[sl])
+                loss.backward()
+                optimizer.step()
+        return model
+
+    def torch_predict_proba(model, X, lens):
+        """Chunks of PREDICT_CHUNK_SIZE, as the estimator, without autograd."""
+        Xt, Lt = to_torch(X, lens)
+        out = torch.empty((len(lens), N_CLASSES), dtype=Xt.dtype)
+        with torch.inference_mode():
+            for begin in range(0, len(lens), PREDICT_CHUNK_SIZE):
+                sl = slice(begin, begin + PREDICT_CHUNK_SIZE)
+                lb = Lt[sl]
+                out[sl] = torch.softmax(model(Xt[: int(lb.max()), sl], lb), dim=1)
+        return out.numpy()
+
+
+# ----------------------------------------------------------------------------
+# 1. Same loss and gradient
+# ----------------------------------------------------------------------------
+def check_gradients(H, F, T=12, n=24, seed=0):
+    """Loss and gradients of both implementations, float64, mixed lengths."""
+    rng = np.random.RandomState(seed)
+    params = _network.init_params(F, H, N_CLASSES, rng, dtype=np.float64)
+    params["b"] = 0.3 * rng.standard_normal(H)  # non-zero biases: every term counts
+    params["c"] = 0.3 * rng.standard_normal(N_CLASSES)
+    X, y, lens = make_data(n, T, F, np.float64, lengths="mixed", seed=seed + 1)
+    scale = attention_scale(H)
+
+    Xtm = np.ascontiguousarray(np.nan_to_num(X, nan=0.0).transpose(1, 0, 2))
+    loss_np, grads_np = _network.loss_and_grads(
+        params, Xtm, lens, y, np.full(n, 1.0 / n), scale=scale, l2=0.0
+    )
+    model = TorchAttentionRNN(F, H, N_CLASSES, scale).double()
+    model.load_numpy(params)
+    Xt, Lt = to_torch(X, lens)
+    loss_t = torch_F.cross_entropy(model(Xt, Lt), torch.from_numpy(y))
+    loss_t.backward()
+    grads_t = {
+        "U": model.rnn.weight_ih_l0.grad,
+        "W": model.rnn.weight_hh_l0.grad,
+        "b": model.rnn.bias_ih_l0.grad,
+        "V": model.out.weight.grad,
+        "c": model.out.bias.grad,
+    }
+    errors = {"loss": abs(loss_np - loss_t.item()) / abs(loss_t.item())}
+    for name, g in grads_t.items():
+        g = g.numpy()
+        errors[name] = float(np.abs(grads_np[name] - g).max() / np.abs(g).max())
+    worst = max(errors.values())
+    if not worst < GRAD_RTOL:
+        raise SystemExit(
+            f"GRADIENT CHECK FAILED (H={H}, F={F}): NumPy and PyTorch disagree; "
+            f"relative errors {errors} (must be < {GRAD_RTOL})."
+        )
+    return worst
+
+
+def check_training(H, F, T=20, n=256, seed=0):
+    """One epoch from the same start: how far apart do the parameters end?"""
+    X, y, lens = make_data(n, T, F, np.float64, lengths="mixed", seed=seed)
+    clf = numpy_fit(X, y, H, 1)
+    # The estimator's initialisation: init_params from RandomState(0) first.
+    init = _network.init_params(F, H, N_CLASSES, np.random.RandomState(0))
+    model = torch_fit(X, y, lens, H, 1, init=init)
+    theirs = model.numpy_params()
+    moved = max(float(np.abs(getattr(clf, k + "_") - init[k]).max()) for k in init)
+    diff = max(float(np.abs(getattr(clf, k + "_") - theirs[k]).max()) for k in init)
+    return diff / moved
+
+
+# ----------------------------------------------------------------------------
+# 2. Timing
+# ----------------------------------------------------------------------------
+def best_time(fn, repeat):
+    best = math.inf
+    result = None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def time_point(H, T, F, dtype, cfg, use_torch, lengths):
+    X, y, lens = make_data(cfg["n_samples"], T, F, dtype, lengths=lengths, seed=1)
+    Xp, _, lens_p = make_data(cfg["n_predict"], T, F, dtype, lengths=lengths, seed=2)
+    row = {"H": H, "T": T, "F": F, "dtype": dtype}
+    fit_np, fit_t = math.inf, math.inf
+    pred_np, pred_t = math.inf, math.inf
+    clf = model = None
+    init = _network.init_params(F, H, N_CLASSES, np.random.RandomState(0), dtype)
+    for _ in range(cfg["repeat"]):  # interleaved, so that load hits both alike
+        t, clf = best_time(lambda: numpy_fit(X, y, H, cfg["epochs"]), 1)
+        fit_np = min(fit_np, t)
+        if use_torch:
+            t, model = best_time(
+                lambda: torch_fit(X, y, lens, H, cfg["epochs"], init=init), 1
+            )
+            fit_t = min(fit_t, t)
+    for _ in range(cfg["repeat"]):
+        pred_np = min(pred_np, best_time(lambda: clf.predict_proba(Xp), 1)[0])
+        if use_torch:
+            t, _ = best_time(lambda: torch_predict_proba(model, Xp, lens_p), 1)
+            pred_t = min(pred_t, t)
+    row["fit_numpy"] = fit_np
+    row["predict_numpy"] = pred_np
+    if use_torch:
+        row["fit_torch"] = fit_t
+        row["predict_torch"] = pred_t
+        row["fit_ratio"] = fit_t / fit_np
+        row["predict_ratio"] = pred_t / pred_np
+    return row
+
+
+def warm_up(dtype, use_torch):
+    X, y, lens = make_data(128, 10, 4, dtype, seed=3)
+    clf = numpy_fit(X, y, 8, 1)
+    clf.predict_proba(X)
+    if use_torch:
+        model = torch_fit(X, y, lens, 8, 1)
+        torch_predict_proba(model, X, lens)
+
+
+def run_grid(cfg, use_torch, lengths):
+    rows = []
+    header = (
+        f"{'thr':>3} {'dtype':>7} {'H':>4} {'T':>4} {'F':>3} | "
+        f"{'fit np':>8} {'fit torch':>9} {'ratio':>6} | "
+        f"{'pred np':>8} {'pred torch':>10} {'ratio':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for threads in cfg["threads"]:
+        with threadpool_limits(limits=threads):
+            if use_torch:
+                torch.set_num_threads(threads)
+            for dtype in cfg["dtypes"]:
+                warm_up(dtype, use_torch)
+                for H in cfg["hidden"]:
+                    for T in cfg["steps"]:
+                        for F in cfg["features"]:
+                            row = time_point(H, T, F, dtype, cfg, use_torch, lengths)
+                            row["threads"] = threads
+                            rows.append(row)
+                            print(format_row(row), flush=True)
+    return rows
+
+
+def format_row(r):
+    def ms(key):
+        v = r.get(key)
+        return f"{v * 1e3:8.1f}" if v is not None else f"{'-':>8}"
+
+    def ratio(key):
+        v = r.get(key)
+        return f"{v:6.2f}" if v is not None else f"{'-':>6}"
+
+    return (
+        f"{r['threads']:>3} {r['dtype']:>7} {r['H']:>4} {r['T']:>4} {r['F']:>3} | "
+        f"{ms('fit_numpy')} {ms('fit_torch'):>9} {ratio('fit_ratio')} | "
+        f"{ms('predict_numpy')} {ms('predict_torch'):>10} {ratio('predict_ratio')}"
+    )
+
+
+# ----------------------------------------------------------------------------
+# 3. Scaling with N and T
+# ----------------------------------------------------------------------------
+def run_scaling(cfg, H=32, F=8, T0=50, N0=1024, epochs=2):
+    """Fit time (NumPy, float32, one thread) as N and as T grow."""
+    out = {"H": H, "F": F, "epochs": epochs, "dtype": "float32", "threads": 1}
+    with threadpool_limits(limits=1):
+        warm_up("float32", False)
+        by_n = []
+        for n in cfg["scaling_n"]:
+            X, y, _ = make_data(n, T0, F, np.float32, seed=4)
+            t, _ = best_time(lambda: numpy_fit(X, y, H, epochs), cfg["repeat"])
+            by_n.append(
+                {
+                    "N": n,
+                    "T": T0,
+                    "seconds": t,
+                    "us_per_seq_step": t / (n * T0 * epochs) * 1e6,
+                }
+            )
+        by_t = []
+        for T in cfg["scaling_t"]:
+            X, y, _ = make_data(N0, T, F, np.float32, seed=4)
+            t, _ = best_time(lambda: numpy_fit(X, y, H, epochs), cfg["repeat"])
+            by_t.append(
+                {
+                    "N": N0,
+                    "T": T,
+                    "seconds": t,
+                    "us_per_seq_step": t / (N0 * T * epochs) * 1e6,
+                }
+            )
+    out["by_n"], out["by_t"] = by_n, by_t
+    print(f"\nFit time growth (H={H}, F={F}, float32, 1 thread, {epochs} epochs)")
+    for label, rows in (("N", by_n), ("T", by_t)):
+        print(
+            f"{label:>6} {'N':>6} {'T':>5} {'seconds':>9} {'us/(seq*step*epoch)':>20}"
+        )
+        for r in rows:
+            print(
+                f"{'':>6} {r['N']:>6} {r['T']:>5} {r['seconds']:>9.3f} {r['us_per_seq_step']:>20.3f}"
+            )
+    return out
+
+
+# ----------------------------------------------------------------------------
+# 4. Memory
+# ----------------------------------------------------------------------------
+class RSSPeak:
+    """Peak resident set size above the start, sampled every 2 ms (psutil)."""
+
+    def __enter__(self):
+        self.proc = psutil.Process()
+        self.start = self.proc.memory_info().rss
+        self.peak = self.start
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.002)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+        self.delta = self.peak - self.start
+
+
+def traced_peak(fn):
+    """Peak of traced (Python + NumPy) allocations during fn, in bytes."""
+    gc.collect()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    try:
+        result = fn()
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    return peak, result
+
+
+def run_memory(cfg, H=64, T=100, F=8):
+    MiB = 2**20
+    out = {
+        "fit": [],
+        "predict_million": None,
+        "method": "tracemalloc (NumPy data buffers + Python objects)",
+    }
+    print(
+        f"\nPeak memory of fit (tracemalloc; H={H}, T={T}, F={F}, float32, batch {BATCH_SIZE}, 1 epoch)"
+    )
+    print(f"{'N':>7} {'X MiB':>8} {'peak MiB':>9} {'peak - 2 X':>11}")
+    with threadpool_limits(limits=1):
+        for n in cfg["memory_n"]:
+            X, y, _ = make_data(n, T, F, np.float32, seed=5)
+            peak, _ = traced_peak(lambda: numpy_fit(X, y, H, 1))
+            # fit keeps one validated copy of X (NaN -> 0) and, briefly, the
+            # NaN masks of the validation: everything else is per batch.
+            row = {
+                "N": n,
+                "X_bytes": X.nbytes,
+                "peak_bytes": peak,
+                "peak_minus_2X_bytes": peak - 2 * X.nbytes,
+            }
+            out["fit"].append(row)
+            print(
+                f"{n:>7} {X.nbytes / MiB:>8.1f} {peak / MiB:>9.1f} {(peak - 2 * X.nbytes) / MiB:>11.2f}"
+            )
+        batch_bytes = BATCH_SIZE * T * H * 4
+        out["batch_T_H_bytes"] = batch_bytes
+        print(f"(one batch*T*H float32 array: {batch_bytes / MiB:.2f} MiB)")
+
+        n = cfg["million"]
+        T1, F1 = 5, 8
+        X, y, _ = make_data(4096, T1, F1, np.float32, seed=6)
+        clf = numpy_fit(X, y, H, 1)
+        rng = np.random.RandomState(7)
+        Xm = rng.standard_normal((n, T1, F1)).astype(np.float32)
+        gc.collect()
+        if psutil is not None:
+            with RSSPeak() as rss:
+                start = time.perf_counter()
+                clf.predict_proba(Xm)
+                seconds = time.perf_counter() - start
+            rss_delta = rss.delta
+        else:
+            seconds, rss_delta = None, None
+        peak, proba = traced_peak(lambda: clf.predict_proba(Xm))
+        out["predict_million"] = {
+            "N": n,
+            "T": T1,
+            "F": F1,
+            "H": H,
+            "X_bytes": Xm.nbytes,
+            "peak_bytes": peak,
+            "rss_delta_bytes": rss_delta,
+            "seconds": seconds,
+            "output_bytes": proba.nbytes,
+        }
+        print(
+            f"\npredict_proba on {n:,} sequences of length {T1} (F={F1}, H={H}, float32): "
+            f"X is {Xm.nbytes / MiB:.0f} MiB; traced peak {peak / MiB:.0f} MiB"
+            + (
+                f", RSS peak delta {rss_delta / MiB:.0f} MiB (psutil), {seconds:.1f} s"
+                if rss_delta is not None
+                else ""
+            )
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Machine and report
+# ----------------------------------------------------------------------------
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info():
+    info = {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "torch": torch.__version__ if torch is not None else None,
+        "blas": [
+            {
+                k: d.get(k)
+                for k in (
+                    "internal_api",
+                    "version",
+                    "architecture",
+                    "threading_layer",
+                    "num_threads",
+                    "prefix",
+                )
+            }
+            for d in threadpool_info()
+        ],
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+        "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
+        "loadavg_start": os.getloadavg(),
+    }
+    if psutil is not None:
+        info["memory_GiB"] = round(psutil.virtual_memory().total / 2**30, 1)
+    if torch is not None:
+        info["torch_parallel"] = torch.__config__.parallel_info().splitlines()[:6]
+    return info
+
+
+def markdown(results):
+    """The README's tables, from a results dict."""
+    lines = []
+    rows = results.get("grid", [])
+    if rows:
+        lines.append(
+            "| threads | dtype | H | T | F | fit NumPy (s) | fit PyTorch (s) | fit ratio | predict NumPy (ms) | predict PyTorch (ms) | predict ratio |"
+        )
+        lines.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for r in rows:
+            ft = f"{r['fit_torch']:.3f}" if "fit_torch" in r else "-"
+            pt = f"{r['predict_torch'] * 1e3:.1f}" if "predict_torch" in r else "-"
+            fr = f"**{r['fit_ratio']:.2f}**" if "fit_ratio" in r else "-"
+            pr = f"**{r['predict_ratio']:.2f}**" if "predict_ratio" in r else "-"
+            lines.append(
+                f"| {r['threads']} | {r['dtype']} | {r['H']} | {r['T']} | {r['F']} | "
+                f"{r['fit_numpy']:.3f} | {ft} | {fr} | {r['predict_numpy'] * 1e3:.1f} | {pt} | {pr} |"
+            )
+    sc = results.get("scaling")
+    if sc:
+        lines.append("")
+        lines.append(
+            f"Fit time, H={sc['H']}, F={sc['F']}, float32, 1 thread, {sc['epochs']} epochs:"
+        )
+        lines.append("")
+        lines.append("| N | T | seconds | µs per sequence-step-epoch |")
+        lines.append("|---:|---:|---:|---:|")
+        for r in sc["by_n"] + sc["by_t"]:
+            lines.append(
+                f"| {r['N']} | {r['T']} | {r['seconds']:.3f} | {r['us_per_seq_step']:.3f} |"
+            )
+    mem = results.get("memory")
+    if mem:
+        MiB = 2**20
+        lines.append("")
+        lines.append("| N | X (MiB) | fit peak, traced (MiB) | peak − 2·X (MiB) |")
+        lines.append("|---:|---:|---:|---:|")
+        for r in mem["fit"]:
+            lines.append(
+                f"| {r['N']} | {r['X_bytes'] / MiB:.1f} | {r['peak_bytes'] / MiB:.1f} | "
+                f"{r['peak_minus_2X_bytes'] / MiB:.2f} |"
+            )
+        pm = mem.get("predict_million")
+        if pm:
+            rss = (
+                f"{pm['rss_delta_bytes'] / MiB:.0f} MiB"
+                if pm.get("rss_delta_bytes")
+                else "-"
+            )
+            sec = f"{pm['seconds']:.1f} s" if pm.get("seconds") else "-"
+            lines.append("")
+            lines.append(
+                f"predict_proba on {pm['N']:,} sequences of length {pm['T']} (F={pm['F']}, "
+                f"H={pm['H']}, float32): X {pm['X_bytes'] / MiB:.0f} MiB, traced peak "
+                f"{pm['peak_bytes'] / MiB:.0f} MiB, RSS peak increase {rss}, {sec}."
+            )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="a small subset of everything"
+    )
+    parser.add_argument("--hidden", type=int, nargs="+", help="hidden sizes H")
+    parser.add_argument("--steps", type=int, nargs="+", help="sequence lengths T")
+    parser.add_argument("--features", type=int, nargs="+", help="features per step F")
+    parser.add_argument("--dtypes", nargs="+", choices=["float32", "float64"])
+    parser.add_argument("--threads", type=int, nargs="+", help="thread counts")
+    parser.add_argument("--n-samples", type=int, help="training sequences N")
+    parser.add_argument("--n-predict", type=int, help="sequences to predict")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--repeat", type=int, help="best of this many runs")
+    parser.add_argument("--lengths", choices=["full", "mixed"], default="full")
+    parser.add_argument("--no-torch", action="store_true", help="time NumPy only")
+    parser.add_argument("--skip-grid", action="store_true")
+    parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--out", default=os.path.join(HERE, "results.json"))
+    parser.add_argument(
+        "--markdown",
+        metavar="JSON",
+        help="print the README tables of a results file and exit",
+    )
+    args = parser.parse_args(argv)
+
+    if args.markdown:
+        with open(args.markdown) as f:
+            print(markdown(json.load(f)))
+        return 0
+
+    cfg = dict(QUICK if args.quick else FULL)
+    for key in (
+        "hidden",
+        "steps",
+        "features",
+        "dtypes",
+        "threads",
+        "n_samples",
+        "n_predict",
+        "epochs",
+        "repeat",
+    ):
+        value = getattr(args, key)
+        if value is not None:
+            cfg[key] = value
+    use_torch = torch is not None and not args.no_torch
+    if torch is None and not args.no_torch:
+        print("torch is not installed: timing the NumPy side only.", file=sys.stderr)
+
+    results = {
+        "machine": machine_info(),
+        "config": {
+            **cfg,
+            "lengths": args.lengths,
+            "batch_size": BATCH_SIZE,
+            "classes": N_CLASSES,
+        },
+    }
+    m = results["machine"]
+    print(
+        f"CPU: {m['cpu']} ({m['cores']} cores); numpy {m['numpy']}, torch {m['torch']}"
+    )
+    for b in m["blas"]:
+        print(
+            f"  {b['internal_api']} {b['version']} ({b['architecture']}, {b['threading_layer']}, {b['num_threads']} threads) [{b['prefix']}]"
+        )
+    print(
+        f"  OPENBLAS_CORETYPE={m['OPENBLAS_CORETYPE']} OPENBLAS_L2_SIZE={m['OPENBLAS_L2_SIZE']}; load average {m['loadavg_start']}"
+    )
+    started = time.perf_counter()
+
+    if use_torch:
+        worst = 0.0
+        for H in cfg["hidden"]:
+            for F in cfg["features"]:
+                worst = max(worst, check_gradients(H, F))
+        drift = check_training(cfg["hidden"][0], cfg["features"][0])
+        results["gradient_check"] = {"max_relative_error": worst, "rtol": GRAD_RTOL}
+        results["training_drift_after_one_epoch"] = drift
+        print(
+            f"\nGradient check passed: loss and gradients agree, worst relative "
+            f"error {worst:.1e} (< {GRAD_RTOL:g}) over H={cfg['hidden']}, F={cfg['features']}."
+        )
+        print(
+            f"One epoch from the same start (float64): parameters differ by "
+            f"{drift:.1e} of how far they moved (Adam's epsilon placement)."
+        )
+
+    if not args.skip_grid:
+        print(
+            f"\nTimes in ms; N={cfg['n_samples']} (fit, {cfg['epochs']} epochs, batch {BATCH_SIZE}), "
+            f"{cfg['n_predict']} sequences (predict_proba); ratio = torch / numpy; lengths {args.lengths}"
+        )
+        results["grid"] = run_grid(cfg, use_torch, args.lengths)
+    if not args.skip_scaling:
+        results["scaling"] = run_scaling(cfg)
+    if not args.skip_memory:
+        results["memory"] = run_memory(cfg)
+
+    results["machine"]["loadavg_end"] = os.getloadavg()
+    results["seconds"] = time.perf_counter() - started
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=1)
+    print(f"\nDone in {results['seconds']:.0f} s; results in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
