@@ -279,7 +279,9 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         # Multithreaded BLAS may sum the long reductions of the weight
         # gradients in another order, so one thread keeps a fit identical
         # whatever the machine's thread count (the matrices here are too
-        # small for threads to pay off anyway).
+        # small for threads to pay off anyway). The limit is process-wide:
+        # fits running in threads of one process may see it lifted by another
+        # fit that ends first, which changes only the last bits.
         with threadpool_limits(limits=1, user_api="blas"):
             if self.solver == "lbfgs":
                 self._fit_lbfgs(values, lengths, targets, sample_weight)
