@@ -322,45 +322,74 @@ def check_training(H, F, T=20, n=256, seed=0):
 # ----------------------------------------------------------------------------
 # 2. Timing
 # ----------------------------------------------------------------------------
+def measure(fn):
+    """(wall seconds, CPU seconds of this process, result) of one call."""
+    gc.collect()
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = fn()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
 def best_time(fn, repeat):
-    best = math.inf
-    result = None
+    """Best wall time of ``repeat`` calls, and the last result."""
+    best, result = math.inf, None
     for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
+        wall, _, result = measure(fn)
+        best = min(best, wall)
     return best, result
 
 
+class Best:
+    """The best (smallest) wall and CPU time seen of one quantity."""
+
+    def __init__(self):
+        self.wall = self.cpu = math.inf
+
+    def add(self, fn):
+        wall, cpu, result = measure(fn)
+        self.wall, self.cpu = min(self.wall, wall), min(self.cpu, cpu)
+        return wall, result
+
+
 def time_point(H, T, F, dtype, cfg, use_torch, lengths):
+    """Fit and predict_proba times of both sides at one grid point.
+
+    NumPy and PyTorch runs alternate, so that a burst of load from elsewhere
+    hits both alike; each side keeps its best wall time and, separately, its
+    best CPU time (the CPU time of a one-thread run does not count the time
+    the process waited for a core, so it is the robust number on a busy
+    machine).
+    """
     X, y, lens = make_data(cfg["n_samples"], T, F, dtype, lengths=lengths, seed=1)
     Xp, _, lens_p = make_data(cfg["n_predict"], T, F, dtype, lengths=lengths, seed=2)
-    row = {"H": H, "T": T, "F": F, "dtype": dtype}
-    fit_np, fit_t = math.inf, math.inf
-    pred_np, pred_t = math.inf, math.inf
-    clf = model = None
     init = _network.init_params(F, H, N_CLASSES, np.random.RandomState(0), dtype)
-    for _ in range(cfg["repeat"]):  # interleaved, so that load hits both alike
-        t, clf = best_time(lambda: numpy_fit(X, y, H, cfg["epochs"]), 1)
-        fit_np = min(fit_np, t)
-        if use_torch:
-            t, model = best_time(
-                lambda: torch_fit(X, y, lens, H, cfg["epochs"], init=init), 1
-            )
-            fit_t = min(fit_t, t)
+    fit_np, fit_t, pred_np, pred_t = Best(), Best(), Best(), Best()
+    clf = model = None
     for _ in range(cfg["repeat"]):
-        pred_np = min(pred_np, best_time(lambda: clf.predict_proba(Xp), 1)[0])
+        _, clf = fit_np.add(lambda: numpy_fit(X, y, H, cfg["epochs"]))
         if use_torch:
-            t, _ = best_time(lambda: torch_predict_proba(model, Xp, lens_p), 1)
-            pred_t = min(pred_t, t)
-    row["fit_numpy"] = fit_np
-    row["predict_numpy"] = pred_np
+            _, model = fit_t.add(
+                lambda: torch_fit(X, y, lens, H, cfg["epochs"], init=init)
+            )
+    # predict is quick: repeat it until ~0.3 s per side have been spent.
+    first, _ = pred_np.add(lambda: clf.predict_proba(Xp))
+    n_pred = int(min(20, max(cfg["repeat"], 0.3 / max(first, 1e-4))))
+    for i in range(n_pred):
+        if i:
+            pred_np.add(lambda: clf.predict_proba(Xp))
+        if use_torch:
+            pred_t.add(lambda: torch_predict_proba(model, Xp, lens_p))
+    row = {"H": H, "T": T, "F": F, "dtype": dtype}
+    for name, best in (("fit_numpy", fit_np), ("predict_numpy", pred_np)):
+        row[name], row[name + "_cpu"] = best.wall, best.cpu
     if use_torch:
-        row["fit_torch"] = fit_t
-        row["predict_torch"] = pred_t
-        row["fit_ratio"] = fit_t / fit_np
-        row["predict_ratio"] = pred_t / pred_np
+        for name, best in (("fit_torch", fit_t), ("predict_torch", pred_t)):
+            row[name], row[name + "_cpu"] = best.wall, best.cpu
+        for what in ("fit", "predict"):
+            row[what + "_ratio"] = row[what + "_torch"] / row[what + "_numpy"]
+            row[what + "_ratio_cpu"] = (
+                row[what + "_torch_cpu"] / row[what + "_numpy_cpu"]
+            )
     return row
 
 
@@ -377,8 +406,8 @@ def run_grid(cfg, use_torch, lengths):
     rows = []
     header = (
         f"{'thr':>3} {'dtype':>7} {'H':>4} {'T':>4} {'F':>3} | "
-        f"{'fit np':>8} {'fit torch':>9} {'ratio':>6} | "
-        f"{'pred np':>8} {'pred torch':>10} {'ratio':>6}"
+        f"{'fit np':>8} {'fit torch':>9} {'ratio':>5} {'(cpu)':>5} | "
+        f"{'pred np':>8} {'pred torch':>9} {'ratio':>5} {'(cpu)':>5}"
     )
     print(header)
     print("-" * len(header))
@@ -399,18 +428,20 @@ def run_grid(cfg, use_torch, lengths):
 
 
 def format_row(r):
-    def ms(key):
+    def ms(key, width=8):
         v = r.get(key)
-        return f"{v * 1e3:8.1f}" if v is not None else f"{'-':>8}"
+        return f"{v * 1e3:{width}.1f}" if v is not None else f"{'-':>{width}}"
 
     def ratio(key):
         v = r.get(key)
-        return f"{v:6.2f}" if v is not None else f"{'-':>6}"
+        return f"{v:5.2f}" if v is not None else f"{'-':>5}"
 
     return (
         f"{r['threads']:>3} {r['dtype']:>7} {r['H']:>4} {r['T']:>4} {r['F']:>3} | "
-        f"{ms('fit_numpy')} {ms('fit_torch'):>9} {ratio('fit_ratio')} | "
-        f"{ms('predict_numpy')} {ms('predict_torch'):>10} {ratio('predict_ratio')}"
+        f"{ms('fit_numpy')} {ms('fit_torch', 9)} {ratio('fit_ratio')} "
+        f"{ratio('fit_ratio_cpu')} | "
+        f"{ms('predict_numpy')} {ms('predict_torch', 9)} {ratio('predict_ratio')} "
+        f"{ratio('predict_ratio_cpu')}"
     )
 
 

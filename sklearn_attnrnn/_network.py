@@ -229,12 +229,17 @@ def _last_step_attention(h, lengths, scale, attention):
     # A_i = s * h_i . h_T for i <= T_n: one batched matrix-vector product per
     # sequence over the batch-major view (BLAS; faster than einsum).
     hb = h.transpose(1, 0, 2)
-    scores = np.matmul(hb, h_last[:, :, None])[:, :, 0]
+    scores = np.matmul(hb, h_last[:, :, None])[:, :, 0].T.copy()  # (T, N)
     if scale != 1.0:
         scores *= scale
     if lengths.min() < T:
-        scores[np.arange(T)[None, :] >= lengths[:, None]] = -np.inf
-    weights = _softmax(scores, axis=1)
+        scores[np.arange(T)[:, None] >= lengths[None, :]] = -np.inf
+    # The softmax over the steps, time-major: numpy reduces over the leading
+    # axis of a (T, N) array many times faster than over a short last axis.
+    scores -= scores.max(axis=0)
+    np.exp(scores, out=scores)
+    scores /= scores.sum(axis=0)
+    weights = np.ascontiguousarray(scores.T)
     Z = np.matmul(weights[:, None, :], hb)[:, 0]
     return Z, weights, h_last, last
 
