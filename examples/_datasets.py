@@ -21,6 +21,7 @@ A name that occurs in the lists of two or more of the chosen locales is
 dropped from all of them: its label would be ambiguous.
 """
 
+import functools
 import importlib
 import re
 import unicodedata
@@ -86,12 +87,14 @@ def normalize_name(name):
     return folded if _LETTERS.fullmatch(folded) else None
 
 
-def _faker_name_lists(locale):
+@functools.cache
+def _faker_name_lists(locale, kinds=("first_name", "last_name")):
     """All first and last names of a Faker locale, as Faker spells them.
 
     Reads every ``*first_name*`` / ``*last_name*`` list or weighted dict that
     the locale's person provider (and its parent locales, e.g. ``es`` for
     ``es_ES``) defines, not Faker's generic fallback ("John", "Doe").
+    Returns a frozenset (cached: the lists do not change within a process).
     """
     try:
         module = importlib.import_module(f"faker.providers.person.{locale}")
@@ -106,17 +109,19 @@ def _faker_name_lists(locale):
         if not cls.__module__.startswith("faker.providers.person."):
             continue
         for attr, value in vars(cls).items():
-            if not ("first_name" in attr or "last_name" in attr):
+            if not any(kind in attr for kind in kinds):
                 continue
             if isinstance(value, dict):
                 value = value.keys()
             elif not isinstance(value, (list, tuple)):
                 continue
             names.update(v for v in value if isinstance(v, str))
-    return names
+    return frozenset(names)
 
 
-def load_names_by_language(locales=None, *, max_per_class=500, random_state=0):
+def load_names_by_language(
+    locales=None, *, kinds=("first", "last"), max_per_class=500, random_state=0
+):
     """Names labelled by language, from the name lists Faker ships.
 
     Parameters
@@ -124,6 +129,9 @@ def load_names_by_language(locales=None, *, max_per_class=500, random_state=0):
     locales : dict of str to str, default=None
         Faker locale -> label. None uses :data:`NAME_LOCALES` (eight European
         languages).
+
+    kinds : tuple of {"first", "last"}, default=("first", "last")
+        Which of Faker's lists to read: first names, last names, or both.
 
     max_per_class : int or None, default=500
         Keep at most this many names per language, drawn at random, so that
@@ -152,7 +160,8 @@ def load_names_by_language(locales=None, *, max_per_class=500, random_state=0):
         locales = NAME_LOCALES
     per_locale = {}
     for locale in locales:
-        normalized = (normalize_name(n) for n in _faker_name_lists(locale))
+        lists = _faker_name_lists(locale, tuple(f"{k}_name" for k in sorted(kinds)))
+        normalized = (normalize_name(n) for n in lists)
         per_locale[locale] = {n for n in normalized if n is not None}
     # A name listed under two locales has no single language: drop it.
     seen_in = {}

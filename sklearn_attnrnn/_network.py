@@ -138,35 +138,76 @@ def _buffer(workspace, name, shape, dtype):
     return workspace.get(name, shape, dtype)
 
 
-# BLAS gemm that accumulates into its output (C += A B), used for the steps of
-# the recurrence: numpy's matmul cannot add into an existing array in place.
+# BLAS gemm, which can add into its output in place (C += A B; numpy's matmul
+# cannot): one call per step of the recurrence and of its backward pass.
 _GEMM = {np.dtype(np.float32): _blas.sgemm, np.dtype(np.float64): _blas.dgemm}
 
 
-def _accumulate_matmul(gemm, out, left, WT, transpose_W):
-    """out += left @ W (transpose_W False) or left @ W.T (True), in place.
+def _steps_forward(h, W):
+    """h_t = tanh(h_t + h_{t-1} W^T) for t = 0..T-1 in place (h_{-1} = 0).
 
-    ``out`` and ``left`` are C-contiguous (N, H) rows; ``WT`` is ``W.T`` of a
-    C-contiguous W, so that every operand is Fortran-ordered for BLAS:
-    ``out.T += op(W.T) @ left.T`` with op the identity or the transpose.
+    ``h`` (T, N, H) holds the input projections U x_t + b on entry.
     """
-    if gemm is None:
-        out += left @ (WT if transpose_W else WT.T)
+    T = h.shape[0]
+    tanh = np.tanh
+    tanh(h[0], out=h[0])
+    gemm = _GEMM.get(h.dtype)
+    # W^T as a Fortran-ordered view of a C-ordered W: BLAS reads it in place.
+    WT = np.ascontiguousarray(W, dtype=h.dtype).T
+    if gemm is None:  # pragma: no cover - only float32 and float64 reach here
+        for t in range(1, T):
+            h[t] += h[t - 1] @ WT
+            tanh(h[t], out=h[t])
         return
-    c = out.T
-    res = gemm(1.0, WT, left.T, beta=1.0, c=c, trans_a=transpose_W, overwrite_c=True)
-    if res is not c:  # pragma: no cover - f2py had to copy: write it back
-        out[...] = res.T
+    for t in range(1, T):
+        # h_t^T += W h_{t-1}^T, on the Fortran-ordered transposes (same memory)
+        c = h[t].T
+        res = gemm(1.0, WT, h[t - 1].T, 1.0, c, 1, 0, 1)
+        if res is not c:  # pragma: no cover - f2py had to copy: write it back
+            h[t] = res.T
+        tanh(h[t], out=h[t])
+
+
+def _steps_backward(dh, g, W):
+    """delta_t = (dh_t + delta_{t+1} W) * g_t for t = T-1..0, in place in dh."""
+    T = dh.shape[0]
+    multiply = np.multiply
+    gemm = _GEMM.get(dh.dtype)
+    WT = np.ascontiguousarray(W, dtype=dh.dtype).T
+    for t in range(T - 1, 0, -1):
+        multiply(dh[t], g[t], out=dh[t])  # dL/d(pre-activation t)
+        if gemm is None:  # pragma: no cover
+            dh[t - 1] += dh[t] @ W
+            continue
+        # dh_{t-1}^T += W^T delta_t^T, in place
+        c = dh[t - 1].T
+        res = gemm(1.0, WT, dh[t].T, 1.0, c, 0, 0, 1)
+        if res is not c:  # pragma: no cover - f2py had to copy: write it back
+            dh[t - 1] = res.T
+    multiply(dh[0], g[0], out=dh[0])
 
 
 def _softmax(scores, axis=-1):
     """Numerically stable softmax (shift by the max; -inf entries get 0)."""
+    if scores.ndim == 2 and axis in (-1, 1):
+        # Rows of a few classes: reduce over the leading axis of the
+        # transpose, which numpy does many times faster than short rows.
+        e = scores.T.copy()  # C-ordered (K, N)
+        e -= e.max(axis=0)
+        np.exp(e, out=e)
+        e /= e.sum(axis=0)
+        return np.ascontiguousarray(e.T)
     shifted = scores - scores.max(axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def _log_softmax(scores, axis=-1):
+    if scores.ndim == 2 and axis in (-1, 1):  # as in _softmax
+        shifted = scores.T.copy()  # C-ordered (K, N)
+        shifted -= shifted.max(axis=0)
+        shifted -= np.log(np.exp(shifted).sum(axis=0))
+        return np.ascontiguousarray(shifted.T)
     shifted = scores - scores.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -196,23 +237,30 @@ def hidden_states(params, X, workspace=None):
     >>> hidden_states(p, np.zeros((5, 4, 2))).shape
     (5, 4, 3)
     """
+    return _hidden_states(params, X, workspace)[0]
+
+
+def _hidden_states(params, X, workspace):
+    """h, and the inputs with a column of ones ``X1`` (T, N, F + 1).
+
+    The bias rides in the input projection: h = [X, 1] @ [U, b]^T is one
+    matmul for every step, and in the backward pass [dU, db] is one matmul
+    with X1 too.
+    """
     U, W, b = params["U"], params["W"], params["b"]
     T, N, F = X.shape
     H = W.shape[0]
     dtype = np.result_type(X, U, W, b)
+    X1 = _buffer(workspace, "X1", (T, N, F + 1), dtype)
+    X1[:, :, :F] = X
+    X1[:, :, F] = 1.0
+    U1 = np.empty((H, F + 1), dtype)
+    U1[:, :F] = U
+    U1[:, F] = b
     h = _buffer(workspace, "h", (T, N, H), dtype)
-    # The input projection for every step in one matmul, before the loop.
-    np.matmul(X.reshape(T * N, F), U.T, out=h.reshape(T * N, H))
-    # + b, with b repeated over the batch: numpy adds long rows much faster
-    # than it broadcasts a short (H,) vector over T * N rows.
-    h.reshape(T, N * H)[...] += np.tile(b.astype(dtype, copy=False), N)
-    np.tanh(h[0], out=h[0])
-    gemm = _GEMM.get(dtype)
-    WT = np.ascontiguousarray(W, dtype=dtype).T
-    for t in range(1, T):
-        _accumulate_matmul(gemm, h[t], h[t - 1], WT, True)  # h_t += h_{t-1} W^T
-        np.tanh(h[t], out=h[t])
-    return h
+    np.matmul(X1.reshape(T * N, F + 1), U1.T, out=h.reshape(T * N, H))
+    _steps_forward(h, W)
+    return h, X1
 
 
 def _last_step_attention(h, lengths, scale, attention):
@@ -223,7 +271,8 @@ def _last_step_attention(h, lengths, scale, attention):
     """
     T, N, H = h.shape
     last = lengths - 1
-    h_last = h[last, np.arange(N)]
+    full = lengths.min() == T  # every sequence ends at the last step
+    h_last = h[T - 1].copy() if full else h[last, np.arange(N)]
     if not attention:
         return h_last, None, h_last, last
     # A_i = s * h_i . h_T for i <= T_n: one batched matrix-vector product per
@@ -232,7 +281,7 @@ def _last_step_attention(h, lengths, scale, attention):
     scores = np.matmul(hb, h_last[:, :, None])[:, :, 0].T.copy()  # (T, N)
     if scale != 1.0:
         scores *= scale
-    if lengths.min() < T:
+    if not full:
         scores[np.arange(T)[:, None] >= lengths[None, :]] = -np.inf
     # The softmax over the steps, time-major: numpy reduces over the leading
     # axis of a (T, N) array many times faster than over a short last axis.
@@ -368,33 +417,26 @@ def _loss_and_dOmega(Omega, Y, sample_weight, loss):
     return value, dOmega
 
 
-def _backprop_through_time(params, X, h, dh, workspace=None):
+def _backprop_through_time(params, X1, h, dh, workspace=None):
     """Gradients of U, W, b given dL/dh_t from the outputs at every step.
 
     ``dh`` (T, N, H) holds the direct gradient of each h_t; the recurrence
     adds what flows back from h_{t+1}. ``dh`` is overwritten with dL/d(pre-
-    activation), so that dW is one matmul after the loop.
+    activation), so that dW is one matmul after the loop. ``X1`` is the
+    input with a column of ones (see :func:`_hidden_states`).
     """
-    W = params["W"]
     T, N, H = h.shape
-    F = X.shape[2]
-    dtype = dh.dtype
-    g = _buffer(workspace, "tanh_grad", h.shape, dtype)
+    F = X1.shape[2] - 1
+    g = _buffer(workspace, "tanh_grad", h.shape, dh.dtype)
     np.multiply(h, h, out=g)
     np.subtract(1.0, g, out=g)  # tanh' = 1 - h^2, for every step at once
-    gemm = _GEMM.get(dtype)
-    WT = np.ascontiguousarray(W, dtype=dtype).T
-    for t in range(T - 1, 0, -1):
-        np.multiply(dh[t], g[t], out=dh[t])  # dL/d(pre-activation t)
-        _accumulate_matmul(gemm, dh[t - 1], dh[t], WT, False)  # += delta_t W
-    np.multiply(dh[0], g[0], out=dh[0])
+    _steps_backward(dh, g, params["W"])
     delta = dh.reshape(T * N, H)
-    ones = _buffer(workspace, "ones", (T * N,), dtype)
-    ones.fill(1.0)
+    dU1 = delta.T @ X1.reshape(T * N, F + 1)  # [dU, db] in one matmul
     return {
-        "U": delta.T @ X.reshape(T * N, F),
+        "U": np.ascontiguousarray(dU1[:, :F]),
         "W": dh[1:].reshape((T - 1) * N, H).T @ h[:-1].reshape((T - 1) * N, H),
-        "b": ones @ delta,  # a BLAS gemv: much faster than delta.sum(axis=0)
+        "b": np.ascontiguousarray(dU1[:, F]),
     }
 
 
@@ -469,7 +511,7 @@ def loss_and_grads(
     dtype = X.dtype
     w = np.ones(N, dtype) if sample_weight is None else sample_weight.astype(dtype)
     scale = float(scale)
-    h = hidden_states(params, X, workspace)
+    h, X1 = _hidden_states(params, X, workspace)
     dh = _buffer(workspace, "dh", h.shape, h.dtype)
     exact = gradient == "exact"
 
@@ -501,7 +543,11 @@ def loss_and_grads(
                     out=dhb,
                 )
                 # ... and dh_T += sum_i dA_i h_i
-                dh[last, rows] += np.matmul(dA[:, None, :], hb)[:, 0]
+                dh_last = np.matmul(dA[:, None, :], hb)[:, 0]
+                if lengths.min() == T:
+                    dh[T - 1] += dh_last
+                else:
+                    dh[last, rows] += dh_last
             else:
                 # Z = sum_i a_i h_i  ->  dh_i = a_i dZ
                 np.matmul(
@@ -535,7 +581,7 @@ def loss_and_grads(
                 dhb += np.matmul(dA, hb)
                 dhb += np.matmul(dA.transpose(0, 2, 1), hb)
         dc_rows = dOmega_real
-    grads = _backprop_through_time(params, X, h, dh, workspace)
+    grads = _backprop_through_time(params, X1, h, dh, workspace)
     grads["V"] = dV
     grads["c"] = (dOmega if output == "last" else dc_rows).sum(axis=0)
     if l2:
