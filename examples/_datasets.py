@@ -120,7 +120,7 @@ def _faker_name_lists(locale, kinds=("first_name", "last_name")):
 
 
 def load_names_by_language(
-    locales=None, *, kinds=("first", "last"), max_per_class=500, random_state=0
+    locales=None, *, kinds=("last",), max_per_class=500, random_state=0
 ):
     """Names labelled by language, from the name lists Faker ships.
 
@@ -130,8 +130,13 @@ def load_names_by_language(
         Faker locale -> label. None uses :data:`NAME_LOCALES` (eight European
         languages).
 
-    kinds : tuple of {"first", "last"}, default=("first", "last")
-        Which of Faker's lists to read: first names, last names, or both.
+    kinds : tuple of {"first", "last"}, default=("last",)
+        Which of Faker's lists to read: last names (the default), first
+        names, or both. Surnames carry their language's spelling; the first
+        names Faker lists for a country are often international ("imran" is
+        listed as Dutch, "abbas" as German), which makes the labels noisy:
+        with both lists, the n-gram baseline's test accuracy drops from 0.70
+        to 0.62.
 
     max_per_class : int or None, default=500
         Keep at most this many names per language, drawn at random, so that

@@ -206,7 +206,9 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
             log softmax(Omega), columns in the order of ``classes_``.
         """
         values, lengths = self._check_predict_input(X)
-        return _network.log_output_function(self._decision_function_raw(values, lengths))
+        return _network.log_output_function(
+            self._decision_function_raw(values, lengths)
+        )
 
     def predict(self, X):
         """The most probable class of each sequence.
@@ -231,7 +233,7 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
         return tags
 
 
-AttentionRNNClassifier.__doc__ = f"""Sequence classifier: an Elman RNN with causal attention.
+AttentionRNNClassifier.__doc__ = f"""Sequence classifier: an attention Elman RNN.
 
     h_t = tanh(U x_t + W h_{{t-1}} + b) runs over each sequence; at its last
     step T the output reads the attention context Z_T = sum_i a_T,i h_i, with

@@ -117,19 +117,27 @@ class Workspace:
 
     def __init__(self):
         self._buffers = {}
+        self._views = {}
 
     def get(self, name, shape, dtype):
         """A C-contiguous array of ``shape`` and ``dtype`` (contents undefined)."""
+        key = (name, shape, dtype)
+        view = self._views.get(key)
+        if view is not None:  # the common case: the same batch shape again
+            return view
         dtype = np.dtype(dtype)
         size = 1
         for n in shape:
             size *= int(n)
-        key = (name, dtype)
-        buf = self._buffers.get(key)
+        buf = self._buffers.get((name, dtype))
         if buf is None or buf.size < size:
             buf = np.empty(size, dtype)
-            self._buffers[key] = buf
-        return buf[:size].reshape(shape)
+            self._buffers[(name, dtype)] = buf
+            # views of the old, smaller buffer must not be handed out again
+            self._views = {k: v for k, v in self._views.items() if k[0] != name}
+        view = buf[:size].reshape(shape)
+        self._views[key] = view
+        return view
 
 
 def _buffer(workspace, name, shape, dtype):
@@ -432,11 +440,13 @@ def _backprop_through_time(params, X1, h, dh, workspace=None):
     np.subtract(1.0, g, out=g)  # tanh' = 1 - h^2, for every step at once
     _steps_backward(dh, g, params["W"])
     delta = dh.reshape(T * N, H)
-    dU1 = delta.T @ X1.reshape(T * N, F + 1)  # [dU, db] in one matmul
+    # [dU, db]^T in one matmul (this orientation is the faster one in BLAS
+    # when F + 1 is not a multiple of the kernel's width)
+    dU1T = X1.reshape(T * N, F + 1).T @ delta
     return {
-        "U": np.ascontiguousarray(dU1[:, :F]),
+        "U": np.ascontiguousarray(dU1T[:F].T),
         "W": dh[1:].reshape((T - 1) * N, H).T @ h[:-1].reshape((T - 1) * N, H),
-        "b": np.ascontiguousarray(dU1[:, F]),
+        "b": dU1T[F].copy(),
     }
 
 
@@ -537,11 +547,13 @@ def loss_and_grads(
                 # Z = sum_i a_i h_i -> dh_i = a_i dZ; A_i = s h_i . h_T ->
                 # dh_i += dA_i h_T: both at once, per sequence a (T, 2) @
                 # (2, H) product written straight into dh (no temporary).
-                np.matmul(
-                    np.stack([a, dA], axis=2),
-                    np.stack([dZ, h_last], axis=1).astype(dh.dtype, copy=False),
-                    out=dhb,
-                )
+                left = _buffer(workspace, "attn_left", (N, T, 2), dh.dtype)
+                left[:, :, 0] = a
+                left[:, :, 1] = dA
+                right = _buffer(workspace, "attn_right", (N, 2, h.shape[2]), dh.dtype)
+                right[:, 0] = dZ
+                right[:, 1] = h_last
+                np.matmul(left, right, out=dhb)
                 # ... and dh_T += sum_i dA_i h_i
                 dh_last = np.matmul(dA[:, None, :], hb)[:, 0]
                 if lengths.min() == T:

@@ -106,7 +106,7 @@ class AttentionRNNRegressor(RegressorMixin, BaseAttentionRNN):
         return tags
 
 
-AttentionRNNRegressor.__doc__ = f"""Sequence regressor: an Elman RNN with causal attention.
+AttentionRNNRegressor.__doc__ = f"""Sequence regressor: an attention Elman RNN.
 
     The network of :class:`AttentionRNNClassifier` with an identity output
     and half the mean squared error as the loss; with ``attention=False`` it

@@ -46,9 +46,7 @@ def _numerical_grads(params, fun, eps=1e-6):
 @pytest.mark.parametrize("scale", [1.0, 0.4])
 def test_gradients_match_finite_differences(output, attention, loss, scale):
     params, X, Y, w = _problem(output, loss)
-    kwargs = dict(
-        loss=loss, output=output, attention=attention, scale=scale, l2=0.05
-    )
+    kwargs = dict(loss=loss, output=output, attention=attention, scale=scale, l2=0.05)
     _, grads = _network.loss_and_grads(params, X, LENGTHS, Y, w, **kwargs)
     numerical = _numerical_grads(
         params, lambda p: _network.loss_and_grads(p, X, LENGTHS, Y, w, **kwargs)[0]
@@ -70,9 +68,7 @@ def test_padding_never_reaches_the_result(output):
         extra[length:, n] = 7.0
     if output == "every":
         Y = np.concatenate([Y, np.zeros((3, Y.shape[1]), dtype=Y.dtype)])
-    loss2, grads2 = _network.loss_and_grads(
-        params, extra, LENGTHS, Y, w, output=output
-    )
+    loss2, grads2 = _network.loss_and_grads(params, extra, LENGTHS, Y, w, output=output)
     assert loss2 == pytest.approx(loss, rel=1e-12)
     for name in grads:
         np.testing.assert_allclose(grads2[name], grads[name], rtol=1e-10, atol=1e-14)
