@@ -3,7 +3,8 @@
 Nothing is downloaded:
 
 - :func:`load_digits_sequences` reads scikit-learn's bundled 8x8 digits row by
-  row, as sequences of 8 steps with 8 features each.
+  row, as sequences of 8 steps with 8 features each (or column by column, or
+  pixel by pixel as 64 steps of one feature).
 - :func:`load_names_by_language` builds a "which language is this name?" data
   set from the first- and last-name lists that Faker ships inside its package
   (``faker.providers.person.<locale>.Provider``). Faker is installed with the
@@ -221,11 +222,10 @@ def names_train_test_split(test_size=0.25, random_state=0, **kwargs):
     )
 
 
-def load_digits_sequences(test_size=0.25, random_state=0):
-    """scikit-learn's 8x8 digits read row by row, as 8-step sequences.
+def load_digits_sequences(test_size=0.25, random_state=0, *, read="rows"):
+    """scikit-learn's 8x8 digits as sequences: row by row, by column or by pixel.
 
-    Each image becomes a sequence of its 8 pixel rows, each row a step of 8
-    features in [0, 1] (the pixel values divided by 16).
+    Pixel values are divided by 16, into [0, 1].
 
     Parameters
     ----------
@@ -235,10 +235,17 @@ def load_digits_sequences(test_size=0.25, random_state=0):
     random_state : int, default=0
         Seed of the stratified split.
 
+    read : {"rows", "columns", "pixels"}, default="rows"
+        How an image becomes a sequence: ``"rows"``, 8 steps (top to bottom)
+        of the 8 pixels of a row; ``"columns"``, 8 steps (left to right) of
+        the 8 pixels of a column; ``"pixels"``, 64 steps of one pixel each,
+        row after row (a long sequence: the output step must gather what it
+        needs from 64 steps back).
+
     Returns
     -------
-    X_train, X_test : ndarray of shape (n, 8, 8)
-        Sequences of 8 steps with 8 features.
+    X_train, X_test : ndarray of shape (n, n_steps, n_step_features)
+        (n, 8, 8) for rows and columns, (n, 64, 1) for pixels.
 
     y_train, y_test : ndarray of int
         The digits 0-9.
@@ -248,13 +255,19 @@ def load_digits_sequences(test_size=0.25, random_state=0):
     >>> X_train, X_test, y_train, y_test = load_digits_sequences()
     >>> X_train.shape, X_test.shape
     ((1347, 8, 8), (450, 8, 8))
+    >>> load_digits_sequences(read="pixels")[0].shape
+    (1347, 64, 1)
     """
-    digits = load_digits()
-    X = digits.data.reshape(-1, 8, 8) / 16.0
+    images = load_digits().images / 16.0
+    if read == "rows":
+        X = images
+    elif read == "columns":
+        X = images.transpose(0, 2, 1)
+    elif read == "pixels":
+        X = images.reshape(len(images), 64, 1)
+    else:
+        raise ValueError(f"read must be 'rows', 'columns' or 'pixels', got {read!r}.")
+    target = load_digits().target
     return train_test_split(
-        X,
-        digits.target,
-        test_size=test_size,
-        stratify=digits.target,
-        random_state=random_state,
+        X, target, test_size=test_size, stratify=target, random_state=random_state
     )

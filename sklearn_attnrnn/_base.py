@@ -178,8 +178,9 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         """K, the number of outputs of the network."""
 
     @abstractmethod
-    def _validation_score(self, Omega, targets):
-        """Score of outputs Omega against encoded targets (higher is better)."""
+    def _validation_score(self, Omega, targets, sample_weight):
+        """Weighted score of outputs Omega against encoded targets (higher
+        is better)."""
 
     def _target_weights(self, targets):
         """Per-sample weights implied by the targets (class_weight); None."""
@@ -213,7 +214,8 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
     def _core_kwargs(self):
         scale = 1.0
         if self.attention_scores == "scaled":
-            scale = 1.0 / np.sqrt(self.hidden_size)
+            # the fitted network's H: hidden_size may have been set since
+            scale = 1.0 / np.sqrt(self.U_.shape[0])
         return {
             "output": self._output,
             "attention": self.attention,
@@ -390,7 +392,13 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                 stratify=self._validation_split_stratify(targets),
             )
             train, val = split
-            X_val = (values[val], lengths[val], targets[val])
+            if len(val) < 2:
+                raise ValueError(
+                    "The validation set is too small: validation_fraction="
+                    f"{self.validation_fraction} of {n_samples} samples leaves "
+                    f"{len(val)}. Raise validation_fraction or pass more data."
+                )
+            X_val = (values[val], lengths[val], targets[val], sample_weight[val])
             values, lengths = values[train], lengths[train]
             targets, sample_weight = targets[train], sample_weight[train]
             n_samples = len(train)
@@ -446,7 +454,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                 score = None
                 if X_val is not None:
                     score = self._validation_score(
-                        self._decision_function_raw(*X_val[:2]), X_val[2]
+                        self._decision_function_raw(*X_val[:2]), *X_val[2:]
                     )
             except KeyboardInterrupt:
                 self._restore(snapshot)
@@ -595,7 +603,8 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             raise FloatingPointError(
                 f"The training loss became {result.fun} with solver='lbfgs'."
             )
-        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+        # += : a warm start adds iterations, as the stochastic solvers add epochs
+        self.n_iter_ += _check_optimize_result("lbfgs", result, self.max_iter)
         self.loss_ = float(result.fun)
         self.loss_curve_.extend(curve or [self.loss_])
         self.best_loss_ = min(self.loss_curve_)

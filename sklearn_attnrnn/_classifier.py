@@ -111,8 +111,9 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
     def _n_outputs(self):
         return len(self.classes_)
 
-    def _validation_score(self, Omega, targets):
-        return float(np.mean(Omega.argmax(axis=1) == targets))
+    def _validation_score(self, Omega, targets, sample_weight):
+        correct = Omega.argmax(axis=1) == targets
+        return float(np.average(correct, weights=sample_weight))
 
     def _validation_split_stratify(self, targets):
         counts = np.bincount(targets)

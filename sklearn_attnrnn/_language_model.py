@@ -181,18 +181,26 @@ class CharLanguageModel(BaseAttentionRNN):
         # The loss is a mean per predicted character, not per window.
         return float(weights @ lengths)
 
-    def _validation_score(self, Omega, targets):
-        """Mean log-likelihood per character of the held-out windows."""
-        total, count = self._sum_log_proba(Omega, targets)
-        return total / count
+    def _validation_score(self, Omega, targets, sample_weight):
+        """Weighted mean log-likelihood per character of held-out windows."""
+        real = targets[:, : Omega.shape[1]] >= 0
+        log_p = self._log_proba_of_targets(Omega, targets)
+        weights = np.broadcast_to(sample_weight[:, None], real.shape)[real]
+        return float(np.average(log_p, weights=weights))
 
     @staticmethod
-    def _sum_log_proba(Omega, targets):
-        """Sum of log p(target) over the real steps of every-step outputs."""
+    def _log_proba_of_targets(Omega, targets):
+        """log p(target) at the real steps of every-step outputs, row-major."""
         targets = targets[:, : Omega.shape[1]]
         real = targets >= 0
         log_p = _network.log_output_function(Omega[real])
-        return float(log_p[np.arange(len(log_p)), targets[real]].sum()), len(log_p)
+        return log_p[np.arange(len(log_p)), targets[real]]
+
+    @classmethod
+    def _sum_log_proba(cls, Omega, targets):
+        """Sum of log p(target) over the real steps of every-step outputs."""
+        log_p = cls._log_proba_of_targets(Omega, targets)
+        return float(log_p.sum()), len(log_p)
 
     def _decision_function_raw(self, values, lengths):
         """Every-step Omega (N, T, K) of validated windows (for early stopping)."""

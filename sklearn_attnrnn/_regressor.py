@@ -34,8 +34,8 @@ class AttentionRNNRegressor(RegressorMixin, BaseAttentionRNN):
     def _n_outputs(self):
         return self.n_outputs_
 
-    def _validation_score(self, Omega, targets):
-        return float(r2_score(targets, Omega))
+    def _validation_score(self, Omega, targets, sample_weight):
+        return float(r2_score(targets, Omega, sample_weight=sample_weight))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -336,3 +336,29 @@ def test_pipeline_grid_search_cross_val_and_clone_on_strings():
     fresh = clone(search.best_estimator_)
     assert not hasattr(fresh[-1], "U_")
     assert fresh.get_params()["attentionrnnclassifier__hidden_size"] in (4, 8)
+
+
+def test_setting_hidden_size_after_fit_does_not_change_predictions():
+    X, y = _ragged(30)
+    clf = _fit(AttentionRNNClassifier(hidden_size=8, random_state=0, max_iter=3), X, y)
+    before = clf.predict_proba(X)
+    clf.set_params(hidden_size=64)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_validation_score_is_weighted():
+    clf = AttentionRNNClassifier()
+    Omega = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    targets = np.array([0, 0, 0])  # right, wrong, right
+    assert clf._validation_score(Omega, targets, np.ones(3)) == pytest.approx(2 / 3)
+    assert clf._validation_score(Omega, targets, np.array([1.0, 2.0, 1.0])) == 0.5
+
+
+def test_lbfgs_warm_start_adds_iterations():
+    X, y = _ragged(30)
+    clf = AttentionRNNClassifier(solver="lbfgs", max_iter=3, warm_start=True)
+    _fit(clf, X, y)
+    first = clf.n_iter_
+    _fit(clf, X, y)
+    assert clf.n_iter_ > first
+    assert clf.n_iter_ == len(clf.loss_curve_)

@@ -124,3 +124,14 @@ def test_digits_sequences():
     images = load_digits().images / 16.0
     first = X_train[0]
     assert any(np.array_equal(first, image) for image in images)
+
+
+def test_digits_columns_and_pixels():
+    rows = datasets.load_digits_sequences()[0]
+    columns = datasets.load_digits_sequences(read="columns")[0]
+    pixels = datasets.load_digits_sequences(read="pixels")[0]
+    np.testing.assert_array_equal(columns, rows.transpose(0, 2, 1))
+    assert pixels.shape == (1347, 64, 1)
+    np.testing.assert_array_equal(pixels[:, :8, 0], rows[:, 0, :])
+    with pytest.raises(ValueError, match="read must be"):
+        datasets.load_digits_sequences(read="diagonals")

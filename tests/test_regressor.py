@@ -101,3 +101,10 @@ def test_early_stopping_scores_r2():
     )
     assert len(reg.validation_scores_) == reg.n_iter_
     assert reg.best_validation_score_ == max(reg.validation_scores_) > 0.5
+
+
+def test_early_stopping_needs_two_validation_samples():
+    # one held-out sample has no R^2: refuse rather than never stop
+    X, y = _sequences(10)
+    with pytest.raises(ValueError, match="validation set is too small"):
+        AttentionRNNRegressor(early_stopping=True, validation_fraction=0.1).fit(X, y)
