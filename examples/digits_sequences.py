@@ -27,7 +27,7 @@ Run it with::
     python examples/digits_sequences.py --seeds 0 1 2 --attention-scores dot
     python examples/digits_sequences.py --read pixels --seeds 0 1 2
 
-It takes a few seconds per seed on two cores (rows), about 10 s per seed
+It takes a few seconds per seed on two cores (rows), up to 20 s per seed
 (pixels). Any parameter not given on the command line is the estimator's
 default, and the script prints the settings it used.
 """

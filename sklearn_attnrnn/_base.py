@@ -116,7 +116,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         hidden_size=32,
         *,
         attention=True,
-        attention_scores="scaled",
+        attention_scores="dot",
         solver="adam",
         alpha=1e-4,
         batch_size="auto",
@@ -726,13 +726,16 @@ hidden_size : int, default=32
         Read the output from the attention context Z_T (True) or, as the plain
         Elman RNN of the notes' seed 003, from the last hidden state h_T.
 
-    attention_scores : {"scaled", "dot"}, default="scaled"
+    attention_scores : {"dot", "scaled"}, default="dot"
         How the attention scores are computed. ``"dot"`` is the notes' raw dot
         product A_T,i = h_i . h_T; ``"scaled"`` divides it by sqrt(H), as
-        Transformers do. Scaled is the default because it was measured to be
-        more stable across random seeds (see the README): with |h| <= 1 the raw
-        scores grow with H, the softmax saturates early in training and the
-        result then depends on the initialisation.
+        Transformers do. The raw dot product is the default because it was
+        measured to be as accurate or better, and more stable across seeds, on
+        every dataset tried (README, "Training on real sequences"): since
+        |h| <= 1 the scores are small already, and dividing them by sqrt(H)
+        leaves the attention almost uniform, so that on long sequences (digits
+        read pixel by pixel, 64 steps) training stalls on a plateau for some
+        seeds (accuracy spread 0.57 scaled against 0.07 dot at H=32).
 
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         The optimizer. ``"lbfgs"`` is full-batch L-BFGS-B through scipy (the

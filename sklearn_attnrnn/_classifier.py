@@ -30,7 +30,7 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
         hidden_size=32,
         *,
         attention=True,
-        attention_scores="scaled",
+        attention_scores="dot",
         solver="adam",
         alpha=1e-4,
         batch_size="auto",

@@ -108,7 +108,7 @@ class CharLanguageModel(BaseAttentionRNN):
         end_marker=None,
         vocabulary=None,
         attention=True,
-        attention_scores="scaled",
+        attention_scores="dot",
         solver="adam",
         alpha=1e-4,
         batch_size="auto",

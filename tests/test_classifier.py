@@ -90,7 +90,6 @@ def test_loss_is_the_core_mean_cross_entropy_plus_l2():
         np.searchsorted(clf.classes_, y),
         np.full(40, 1 / 40),
         l2=0.5 / 40,
-        scale=1 / np.sqrt(32),
     )
     assert clf.loss_ == pytest.approx(expected, rel=1e-12)
 
