@@ -82,7 +82,7 @@ def main():
         f"{model.score(w_test, f_test):.3f} "
         f"({time.perf_counter() - start:.1f} s)"
     )
-    print("e.g.", dict(zip(w_test[:3], model.predict(w_test[:3]))))
+    print("e.g.", dict(zip(w_test[:3], model.predict(w_test[:3]).tolist())))
 
 
 if __name__ == "__main__":
