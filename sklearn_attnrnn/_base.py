@@ -44,7 +44,28 @@ PREDICT_CHUNK_BYTES = 8 * 2**20
 
 
 def predict_chunk_size(n_steps, hidden_size, itemsize):
-    """Sequences per chunk at predict time for this T, H and float size."""
+    """Sequences per chunk at predict time for this T, H and float size.
+
+    Parameters
+    ----------
+    n_steps : int
+        T, the longest sequence of the data.
+    hidden_size : int
+        H, the number of hidden units.
+    itemsize : int
+        Bytes per number (4 for float32, 8 for float64).
+
+    Returns
+    -------
+    size : int
+        Between 128 and ``PREDICT_CHUNK_SIZE``, so that a chunk's hidden
+        states take about ``PREDICT_CHUNK_BYTES`` at most.
+
+    Examples
+    --------
+    >>> predict_chunk_size(10, 32, 8), predict_chunk_size(1000, 128, 8)
+    (1024, 128)
+    """
     fit_in_cache = PREDICT_CHUNK_BYTES // max(1, n_steps * hidden_size * itemsize)
     return int(min(PREDICT_CHUNK_SIZE, max(128, fit_in_cache)))
 

@@ -120,7 +120,23 @@ class Workspace:
         self._views = {}
 
     def get(self, name, shape, dtype):
-        """A C-contiguous array of ``shape`` and ``dtype`` (contents undefined)."""
+        """A C-contiguous array of ``shape`` and ``dtype`` (contents undefined).
+
+        Parameters
+        ----------
+        name : str
+            Which buffer: one name, one reused memory block per dtype.
+        shape : tuple of int
+            The shape wanted.
+        dtype : dtype
+            The dtype wanted.
+
+        Returns
+        -------
+        array : ndarray
+            A view of the buffer, which the next ``get`` of the same name
+            may overwrite.
+        """
         key = (name, shape, dtype)
         view = self._views.get(key)
         if view is not None:  # the common case: the same batch shape again
