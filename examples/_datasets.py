@@ -271,3 +271,40 @@ def load_digits_sequences(test_size=0.25, random_state=0, *, read="rows"):
     return train_test_split(
         X, target, test_size=test_size, stratify=target, random_state=random_state
     )
+
+
+def strings_with_x(n_samples, rng, min_len, max_len):
+    """Random strings over "abcdefgh", half with one letter replaced by "x".
+
+    Parameters
+    ----------
+    n_samples : int
+        How many strings.
+    rng : numpy.random.RandomState
+        The source of randomness.
+    min_len, max_len : int
+        Lengths are drawn from ``min_len`` to ``max_len - 1``.
+
+    Returns
+    -------
+    texts : list of str
+    labels : ndarray of str
+        "has x" or "no x".
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> texts, labels = strings_with_x(4, np.random.RandomState(0), 6, 13)
+    >>> all(("x" in t) == (label == "has x") for t, label in zip(texts, labels))
+    True
+    """
+    letters = np.array(list("abcdefgh"))
+    texts, labels = [], []
+    for _ in range(n_samples):
+        chars = rng.choice(letters, rng.randint(min_len, max_len))
+        has_x = rng.rand() < 0.5
+        if has_x:
+            chars[rng.randint(len(chars))] = "x"
+        texts.append("".join(chars))
+        labels.append("has x" if has_x else "no x")
+    return texts, np.array(labels)

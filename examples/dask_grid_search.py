@@ -25,6 +25,7 @@ from contextlib import ExitStack
 
 import joblib
 import numpy as np
+from _datasets import strings_with_x
 from dask.distributed import Client, LocalCluster
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -32,20 +33,6 @@ from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sklearn_attnrnn import AttentionRNNClassifier, CharOneHotEncoder
-
-
-def make_strings(n_samples, rng):
-    """Random strings over "abcdefgh", half with one letter replaced by "x"."""
-    letters = np.array(list("abcdefgh"))
-    texts, labels = [], []
-    for _ in range(n_samples):
-        chars = rng.choice(letters, rng.randint(6, 13))
-        has_x = rng.rand() < 0.5
-        if has_x:
-            chars[rng.randint(len(chars))] = "x"
-        texts.append("".join(chars))
-        labels.append("has x" if has_x else "no x")
-    return texts, np.array(labels)
 
 
 def blas_threads():
@@ -75,7 +62,7 @@ def main():
     args = parser.parse_args()
 
     rng = np.random.RandomState(0)
-    texts, labels = make_strings(600, rng)
+    texts, labels = strings_with_x(600, rng, 6, 13)
     X_train, X_test, y_train, y_test = train_test_split(
         texts, labels, test_size=0.25, random_state=0, stratify=labels
     )

@@ -30,6 +30,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from _datasets import strings_with_x  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
@@ -38,25 +39,11 @@ from sklearn_attnrnn import AttentionRNNClassifier, CharOneHotEncoder  # noqa: E
 from sklearn_attnrnn.plotting import plot_attention, plot_loss_curve  # noqa: E402
 
 
-def make_strings(n_samples, rng):
-    """Random strings over "abcdefgh", half with one letter replaced by "x"."""
-    letters = np.array(list("abcdefgh"))
-    texts, labels = [], []
-    for _ in range(n_samples):
-        chars = rng.choice(letters, rng.randint(8, 16))
-        has_x = rng.rand() < 0.5
-        if has_x:
-            chars[rng.randint(len(chars))] = "x"
-        texts.append("".join(chars))
-        labels.append("has x" if has_x else "no x")
-    return texts, np.array(labels)
-
-
 def main(out_dir):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.RandomState(0)
-    texts, labels = make_strings(800, rng)
+    texts, labels = strings_with_x(800, rng, 8, 16)
     X_train, X_test, y_train, y_test = train_test_split(
         texts, labels, test_size=0.25, random_state=0, stratify=labels
     )
