@@ -233,14 +233,11 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             setattr(self, name + "_", params[name])
 
     def _core_kwargs(self):
-        scale = 1.0
-        if self.attention_scores == "scaled":
-            # the fitted network's H: hidden_size may have been set since
-            scale = 1.0 / np.sqrt(self.U_.shape[0])
         return {
             "output": self._output,
             "attention": self.attention,
-            "scale": scale,
+            # the fitted network's H: hidden_size may have been set since
+            "scale": _network.score_scale(self.attention_scores, self.U_.shape[0]),
         }
 
     def _make_optimizer(self):

@@ -211,6 +211,28 @@ def _steps_backward(dh, g, W):
     multiply(dh[0], g[0], out=dh[0])
 
 
+def score_scale(attention_scores, hidden_size):
+    """s in A_t,i = s * h_i . h_t: 1 for the notes' "dot", 1/sqrt(H) "scaled".
+
+    Parameters
+    ----------
+    attention_scores : {"dot", "scaled"}
+        The raw dot product of the notes, or scaled as in Transformers.
+    hidden_size : int
+        H, the number of hidden units.
+
+    Returns
+    -------
+    scale : float
+
+    Examples
+    --------
+    >>> score_scale("dot", 16), score_scale("scaled", 16)
+    (1.0, 0.25)
+    """
+    return 1.0 / float(np.sqrt(hidden_size)) if attention_scores == "scaled" else 1.0
+
+
 def _softmax(scores, axis=-1):
     """Numerically stable softmax (shift by the max; -inf entries get 0)."""
     if scores.ndim == 2 and axis in (-1, 1):
