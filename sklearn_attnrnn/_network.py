@@ -283,6 +283,28 @@ def hidden_states(params, X, workspace=None):
     >>> hidden_states(p, np.zeros((5, 4, 2))).shape
     (5, 4, 3)
     """
+    U, W, b = params["U"], params["W"], params["b"]
+    T, N, F = X.shape
+    H = W.shape[0]
+    dtype = np.result_type(X, U, W, b)
+    h = _buffer(workspace, "h", (T, N, H), dtype)
+    batch_major = X.transpose(1, 0, 2)
+    if 4 * F >= 3 * H and batch_major.flags.c_contiguous and X.dtype == dtype:
+        # A time-major view of batch-major data with many features per step
+        # (predict passes one): U x_t for all steps in one matmul over X as it
+        # lies in memory, then one pass that adds b and turns the (N, T, H)
+        # result time-major. Reading X once, in order, is what counts when X
+        # is about as large as h or larger (measured up to 1.5x faster than
+        # building [X, 1] at F >= 3H/4; with fewer features, slower).
+        P = _buffer(workspace, "XU", (N, T, H), dtype)
+        np.matmul(
+            batch_major.reshape(N * T, F),
+            U.T.astype(dtype, copy=False),
+            out=P.reshape(N * T, H),
+        )
+        np.add(P.transpose(1, 0, 2), b, out=h)
+        _steps_forward(h, W)
+        return h
     return _hidden_states(params, X, workspace)[0]
 
 
@@ -313,7 +335,8 @@ def _last_step_attention(h, lengths, scale, attention):
     """Context Z at each sequence's last real step, and its attention weights.
 
     Returns ``(Z, weights, h_last, last)``: Z (N, H); weights (N, T) with
-    zeros on padding (None without attention); h_last (N, H); last (N,).
+    zeros on padding (None without attention; a transposed view of a (T, N)
+    array); h_last (N, H); last (N,).
     """
     T, N, H = h.shape
     last = lengths - 1
@@ -321,10 +344,10 @@ def _last_step_attention(h, lengths, scale, attention):
     h_last = h[T - 1].copy() if full else h[last, np.arange(N)]
     if not attention:
         return h_last, None, h_last, last
-    # A_i = s * h_i . h_T for i <= T_n: one batched matrix-vector product per
-    # sequence over the batch-major view (BLAS; faster than einsum).
-    hb = h.transpose(1, 0, 2)
-    scores = np.matmul(hb, h_last[:, :, None])[:, :, 0].T.copy()  # (T, N)
+    # A_i = s * h_i . h_T for i <= T_n, computed time-major: einsum reads h in
+    # memory order (a batched matmul over the batch-major view jumps by N * H
+    # between rows; measured 1.1x-1.8x slower once h is out of the cache).
+    scores = np.einsum("tnh,nh->tn", h, h_last)  # (T, N)
     if scale != 1.0:
         scores *= scale
     if not full:
@@ -334,9 +357,9 @@ def _last_step_attention(h, lengths, scale, attention):
     scores -= scores.max(axis=0)
     np.exp(scores, out=scores)
     scores /= scores.sum(axis=0)
-    weights = np.ascontiguousarray(scores.T)
-    Z = np.matmul(weights[:, None, :], hb)[:, 0]
-    return Z, weights, h_last, last
+    # Z = sum_i a_i h_i, time-major too; the weights go out as an (N, T) view.
+    Z = np.einsum("tn,tnh->nh", scores, h)
+    return Z, scores.T, h_last, last
 
 
 def _every_step_attention(h, lengths, scale, attention):
@@ -565,6 +588,8 @@ def loss_and_grads(
 
     if output == "last":
         Z, a, h_last, last = _last_step_attention(h, lengths, scale, attention)
+        if a is not None:
+            a = np.ascontiguousarray(a)  # for the batched products below
         Omega = Z @ V.T
         Omega += params["c"]
         value, dOmega = _loss_and_dOmega(Omega, Y, w, loss)

@@ -148,8 +148,9 @@ def check_sequences(estimator, X, *, reset, n_step_features=None):
     Returns
     -------
     values : ndarray of shape (n_samples, n_steps, n_step_features)
-        float64 or float32 (kept from the input), a new array with the NaN
-        padding set to 0.
+        float64 or float32 (kept from the input), with the NaN padding set
+        to 0 (a copy then; without padding, possibly ``X`` itself: treat it
+        as read-only).
     lengths : ndarray of shape (n_samples,)
         The number of real steps of each sequence.
 
@@ -191,7 +192,8 @@ def check_sequences(estimator, X, *, reset, n_step_features=None):
                     f"sequences with {n_step_features} features per step; pass a "
                     "3-D array or a list of 2-D arrays."
                 )
-            check = dict(dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan")
+            # Finiteness is checked once, in _finish (one pass over X).
+            check = dict(dtype=FLOAT_DTYPES, ensure_all_finite=False)
             if reset or getattr(estimator, "_fitted_on_2d", True):
                 values = validate_data(estimator, X, reset=reset, **check)
             else:  # fitted on 3-D univariate sequences: any width will do
@@ -199,11 +201,11 @@ def check_sequences(estimator, X, *, reset, n_step_features=None):
             values = values[:, :, None]
             if reset:
                 estimator._fitted_on_2d = True
-            return _finish(values)
+            return _finish(values, estimator)
         values = check_array(
             X,
             dtype=FLOAT_DTYPES,
-            ensure_all_finite="allow-nan",
+            ensure_all_finite=False,
             allow_nd=True,
             ensure_2d=False,
         )
@@ -230,20 +232,36 @@ def check_sequences(estimator, X, *, reset, n_step_features=None):
             f"X has {n_features} features, but {name} is expecting "
             f"{n_step_features} features as input."
         )
-    return _finish(values)
+    return _finish(values, estimator)
 
 
-def _finish(values):
-    """Lengths from the NaN padding, and a copy of the values with 0 there."""
+def _finish(values, estimator=None):
+    """Check finiteness; lengths from the NaN padding; values with 0 there.
+
+    Without any NaN, ``values`` is returned as it is (possibly the caller's
+    array: nothing downstream writes into it); with padding, a copy.
+    """
     if values.shape[0] == 0:
         raise ValueError(
             f"Found array with 0 sample(s) (shape={values.shape}) while a "
             "minimum of 1 is required."
         )
-    if not np.isnan(np.sum(values)):
-        # Fast path: no NaN anywhere (any NaN makes the sum NaN; inf was
-        # rejected by check_array), so every sequence has every step.
-        return values.copy(), np.full(values.shape[0], values.shape[1], np.int64)
+    if np.isfinite(np.sum(values)):
+        # The one pass over X on the fast path: a finite sum means no NaN and
+        # no inf anywhere, so every sequence has every step.
+        return values, np.full(values.shape[0], values.shape[1], np.int64)
+    # NaN (padding), inf, or a sum that overflowed: scikit-learn's own check
+    # rejects inf with its usual message, then the NaN must be padding.
+    check_array(
+        values,
+        dtype=None,
+        ensure_all_finite="allow-nan",
+        allow_nd=True,
+        ensure_2d=False,
+        ensure_min_features=0,
+        estimator=estimator,
+        input_name="X",
+    )
     lengths = sequence_lengths(values)
     return np.nan_to_num(values, nan=0.0, copy=True), lengths
 

@@ -184,7 +184,7 @@ BAD_X = [
         "+inf 3-D",
         lambda: _with(_x3(), (1, 1, 1), np.inf),
         ValueError,
-        r"Input contains infinity",
+        r"Input X contains infinity",
     ),
     ("inf 2-D", lambda: _with(_x2(), (0, 3), np.inf), ValueError, r"infinity"),
     (

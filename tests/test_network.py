@@ -146,3 +146,32 @@ def test_weighted_loss_is_the_weighted_sum_of_single_losses():
         for n in range(len(LENGTHS))
     ]
     assert total == pytest.approx(np.dot(w, singles), rel=1e-12)
+
+
+@pytest.mark.parametrize("n_features", [2, 9])
+def test_both_input_projections_give_the_recurrence_of_the_notes(n_features):
+    # forward projects U x_t + b either straight from batch-major data (many
+    # features per step) or through [X, 1] (few): both must be the recurrence
+    # h_t = tanh(U x_t + W h_{t-1} + b), written here step by step.
+    rng = np.random.RandomState(3)
+    H, T, N = 6, 5, 4
+    p = _network.init_params(n_features, H, 3, rng)
+    p["b"] = rng.randn(H)
+    batch_major = rng.randn(N, T, n_features)
+    expected = np.zeros((T, N, H))
+    h_prev = np.zeros((N, H))
+    for t in range(T):
+        h_prev = np.tanh(batch_major[:, t] @ p["U"].T + h_prev @ p["W"].T + p["b"])
+        expected[t] = h_prev
+    view = batch_major.transpose(1, 0, 2)  # time-major view (the direct path)
+    copy = np.ascontiguousarray(view)  # time-major array (the [X, 1] path)
+    for X in (view, copy):
+        np.testing.assert_allclose(
+            _network.hidden_states(p, X), expected, rtol=1e-12, atol=1e-14
+        )
+    lengths = np.array([5, 3, 5, 1])
+    np.testing.assert_allclose(
+        _network.forward(p, view, lengths)[0],
+        _network.forward(p, copy, lengths)[0],
+        rtol=1e-12,
+    )

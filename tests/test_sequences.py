@@ -80,3 +80,23 @@ def test_lengths_and_time_major_batches():
     assert lengths.tolist() == [4, 6, 1]
     batch = to_time_major(np.nan_to_num(X)[[0, 2]], lengths[[0, 2]])
     assert batch.shape == (4, 2, 2) and batch.flags.c_contiguous
+
+
+def test_finite_values_whose_sum_overflows_are_accepted():
+    # The fast check is one sum over X; a sum that overflows to inf must fall
+    # back to the element-wise check, not reject finite data.
+    X = np.full((3, 4, 2), 3e38, dtype=np.float32)
+    X[2, 3:] = np.nan
+    values, lengths = check_sequences(BaseEstimator(), X, reset=True)
+    assert lengths.tolist() == [4, 4, 3]
+    assert values.dtype == np.float32 and np.isfinite(values).all()
+    assert values[2, 3].tolist() == [0.0, 0.0] and values[0, 0, 0] == np.float32(3e38)
+
+
+def test_unpadded_input_is_not_copied_and_stays_untouched():
+    X = np.arange(24.0).reshape(2, 4, 3)
+    X.setflags(write=False)
+    values, lengths = check_sequences(BaseEstimator(), X, reset=True)
+    assert np.shares_memory(values, X) and lengths.tolist() == [4, 4]
+    with pytest.raises(ValueError, match="infinity"):
+        check_sequences(BaseEstimator(), np.where(X > 20, np.inf, X), reset=True)
