@@ -70,6 +70,46 @@ def predict_chunk_size(n_steps, hidden_size, itemsize):
     return int(min(PREDICT_CHUNK_SIZE, max(128, fit_in_cache)))
 
 
+def _flatten(arrays):
+    """The arrays of a parameter or gradient dict, concatenated in core order."""
+    return np.concatenate([arrays[name].ravel() for name in _network.PARAM_NAMES])
+
+
+def _flat_views(params, flat=None):
+    """Views of one flat vector shaped like ``params`` (in the core's order).
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        The parameters ``U, W, b, V, c`` (one dtype).
+    flat : ndarray, default=None
+        The vector to view; None makes one holding a copy of ``params``.
+
+    Returns
+    -------
+    flat : ndarray of shape (n_parameters,)
+    views : dict of str to ndarray
+        One view of ``flat`` per parameter, with its shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_attnrnn._network import init_params
+    >>> flat, views = _flat_views(init_params(2, 3, 2, np.random.RandomState(0)))
+    >>> flat.shape, views["W"].shape, bool(np.shares_memory(flat, views["W"]))
+    ((26,), (3, 3), True)
+    """
+    if flat is None:
+        flat = _flatten(params)
+    views, begin = {}, 0
+    for name in _network.PARAM_NAMES:
+        shape = params[name].shape
+        end = begin + params[name].size
+        views[name] = flat[begin:end].reshape(shape)
+        begin = end
+    return flat, views
+
+
 _BLAS_CONTROLLER = []
 
 
@@ -433,14 +473,20 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             self.best_loss_ = np.inf
 
         optimizer = self._optimizer
-        params = self._params
+        # One flat vector of every parameter, and the fitted arrays become
+        # views of it: an optimizer step or a clipping is then a few numpy
+        # calls on one array, not a few per parameter. Rebuilt at every fit
+        # from whatever arrays the estimator holds (after unpickling, its own
+        # copies), so nothing stale is ever updated.
+        theta, params = _flat_views(self._params)
+        self._set_params_arrays(params)
         order = np.arange(n_samples)
         # The core's scratch buffers, reused by every batch of this fit.
         workspace = _network.Workspace()
         for _ in range(self.max_iter):
             start = time.perf_counter()
             # What to go back to if this epoch is interrupted or diverges.
-            snapshot = (copy.deepcopy(params), copy.deepcopy(optimizer))
+            snapshot = (theta.copy(), copy.deepcopy(optimizer))
             try:
                 if self.shuffle:
                     order = rng.permutation(n_samples)
@@ -461,9 +507,10 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                         )
                     if not np.isfinite(loss):
                         self._diverged(snapshot, loss)
+                    grad = {"theta": _flatten(grads)}
                     if self.max_grad_norm is not None:  # None: skip the norm
-                        clip_grads_by_global_norm(grads, self.max_grad_norm)
-                    optimizer.update(params, grads)
+                        clip_grads_by_global_norm(grad, self.max_grad_norm)
+                    optimizer.update({"theta": theta}, grad)
                     # Finite batch losses can still overflow the epoch's sum.
                     with np.errstate(over="ignore"):
                         epoch_loss += loss * self._weight_total(w, lengths[idx])
@@ -544,9 +591,10 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
     _best_params = None
 
     def _restore(self, snapshot):
-        params, optimizer = snapshot
-        for name, saved in params.items():
-            getattr(self, name + "_")[...] = saved
+        theta, optimizer = snapshot
+        _, saved = _flat_views(self._params, theta)
+        for name, value in saved.items():
+            getattr(self, name + "_")[...] = value
         self._optimizer = optimizer
 
     def _diverged(self, snapshot, loss):

@@ -256,13 +256,13 @@ def test_warm_start_continues_with_the_optimizer_state():
     X, y = _ragged(60)
     params = dict(random_state=0, shuffle=False, batch_size=60)
     clf = _fit(AttentionRNNClassifier(max_iter=2, warm_start=True, **params), X, y)
-    moments = clf._optimizer.ms["W"].copy()
+    moments = clf._optimizer.ms["theta"].copy()
     _fit(clf, X, y)
     assert clf.n_iter_ == 4 and clf._optimizer.t == 4
     assert len(clf.loss_curve_) == 4
     straight = _fit(AttentionRNNClassifier(max_iter=4, **params), X, y)
     np.testing.assert_array_equal(clf.W_, straight.W_)
-    assert not np.array_equal(moments, clf._optimizer.ms["W"])
+    assert not np.array_equal(moments, clf._optimizer.ms["theta"])
     cold = _fit(AttentionRNNClassifier(max_iter=2, **params), X, y)
     _fit(cold, X, y)  # without warm_start: a fresh start
     assert cold.n_iter_ == 2
