@@ -19,7 +19,10 @@ What it does, in one process and on the same random data:
 2. Times ``fit`` (exactly ``--epochs`` epochs) and ``predict_proba`` over the
    grid H x T x F x dtype x threads, NumPy and PyTorch interleaved, the best
    of ``--repeat`` runs each, and prints the ratio torch_time / numpy_time
-   (> 1: NumPy is faster).
+   (> 1: NumPy is faster). It also measures this machine's GEMM peak and
+   prints, for predict, the largest ratio that any implementation could
+   reach: PyTorch's time over the time the model's multiply-adds take at
+   that peak ("max").
 3. Measures how fit time grows with N and with T.
 4. Measures peak memory with tracemalloc (the NumPy arrays the estimator
    allocates; numpy reports its data buffers to tracemalloc): of fit as N
@@ -67,7 +70,7 @@ try:  # the estimator's predict chunks, which the PyTorch side copies
     from sklearn_attnrnn._base import predict_chunk_size
 except ImportError:  # older versions: fixed chunks
 
-    def predict_chunk_size(n_steps, hidden_size, itemsize):
+    def predict_chunk_size(n_steps, hidden_size, itemsize, n_features=0):
         return PREDICT_CHUNK_SIZE
 
 
@@ -270,7 +273,9 @@ if torch is not None:
     def torch_predict_proba(model, X, lens):
         """The estimator's chunks (same sizes, sorted by length), no autograd."""
         Xt, Lt = to_torch(X, lens)
-        size = predict_chunk_size(int(lens.max()), model.rnn.hidden_size, X.itemsize)
+        size = predict_chunk_size(
+            int(lens.max()), model.rnn.hidden_size, X.itemsize, X.shape[2]
+        )
         out = torch.empty((len(lens), N_CLASSES), dtype=Xt.dtype)
         if bool((lens == X.shape[1]).all()):
             chunks = [slice(b, b + size) for b in range(0, len(lens), size)]
@@ -416,6 +421,34 @@ class Best:
         return wall, result
 
 
+def gemm_peak(dtype, repeat=5):
+    """The best rate of a large matrix product here (flop/s), under the
+    current thread limit: (2048 x 512) @ (512 x 512), the best of ``repeat``.
+
+    No implementation of the model can beat its floating-point operations at
+    this rate, so ``torch time / (flops / peak)`` caps the ratio any NumPy
+    code could reach at a grid point (see :func:`predict_flops`).
+    """
+    rng = np.random.RandomState(0)
+    a = rng.randn(2048, 512).astype(dtype)
+    b = rng.randn(512, 512).astype(dtype)
+    out = np.empty((2048, 512), dtype)
+    np.matmul(a, b, out=out)
+    best = min(measure(lambda: np.matmul(a, b, out=out))[0] for _ in range(repeat))
+    return 2 * 2048 * 512 * 512 / best
+
+
+def predict_flops(n, T, H, F):
+    """Multiply-adds x 2 of predict_proba on n full-length sequences.
+
+    Per step and sequence: U x_t + b (H (F + 1)), W h_{t-1} (H^2), the
+    attention score h_i . h_T and the context sum (2 H); the output layer
+    is negligible. Element-wise work (tanh, softmax) is not counted, so the
+    bound is generous to NumPy.
+    """
+    return 2 * n * T * H * (H + F + 1 + 2)
+
+
 def time_point(H, T, F, dtype, cfg, use_torch, lengths):
     """Fit and predict_proba times of both sides at one grid point.
 
@@ -452,6 +485,9 @@ def time_point(H, T, F, dtype, cfg, use_torch, lengths):
         if use_torch:
             pred_t.add(lambda: torch_predict_proba(model, Xp, lens_p))
     row = {"H": H, "T": T, "F": F, "dtype": dtype}
+    peak = cfg.get("gemm_peak")
+    if peak:  # the least time any implementation needs at the GEMM peak
+        row["predict_floor"] = predict_flops(cfg["n_predict"], T, H, F) / peak
     for name, best in (("fit_numpy", fit_np), ("predict_numpy", pred_np)):
         row[name], row[name + "_cpu"] = best.wall, best.cpu
     if use_torch:
@@ -468,6 +504,8 @@ def time_point(H, T, F, dtype, cfg, use_torch, lengths):
             row[what + "_ratio_cpu"] = (
                 cpu / row[what + "_numpy_cpu"] if cpu is not None else None
             )
+        if row.get("predict_floor"):
+            row["predict_ratio_ceiling"] = row["predict_torch"] / row["predict_floor"]
     return row
 
 
@@ -485,11 +523,11 @@ def run_grid(cfg, use_torch, lengths):
     header = (
         f"{'thr':>3} {'dtype':>7} {'H':>4} {'T':>4} {'F':>3} | "
         f"{'fit np':>8} {'fit torch':>9} {'ratio':>5} {'(cpu)':>5} | "
-        f"{'pred np':>8} {'pred torch':>9} {'ratio':>5} {'(cpu)':>5}"
+        f"{'pred np':>8} {'pred torch':>9} {'ratio':>5} {'(cpu)':>5} {'max':>5}"
     )
     print(header)
     print("-" * len(header))
-    contention = {}
+    contention, peaks = {}, {}
     for threads in cfg["threads"]:
         grid = cfg
         if threads > 1:
@@ -511,6 +549,14 @@ def run_grid(cfg, use_torch, lengths):
                 torch.set_num_threads(threads)
             for dtype in grid["dtypes"]:
                 warm_up(dtype, use_torch)
+                peak = gemm_peak(dtype)
+                peaks[f"{dtype}, {threads} thread(s)"] = peak
+                grid = {**grid, "gemm_peak": peak}
+                print(
+                    f"-- {dtype}, {threads} thread(s): GEMM peak {peak / 1e9:.0f} "
+                    "GFLOP/s (2048x512 @ 512x512)",
+                    flush=True,
+                )
                 for H in grid["hidden"]:
                     for T in grid["steps"]:
                         for F in grid["features"]:
@@ -518,7 +564,7 @@ def run_grid(cfg, use_torch, lengths):
                             row["threads"] = threads
                             rows.append(row)
                             print(format_row(row), flush=True)
-    return rows, contention
+    return rows, contention, peaks
 
 
 def other_processes_cpu(seconds=2.0):
@@ -549,7 +595,7 @@ def format_row(r):
         f"{ms('fit_numpy')} {ms('fit_torch', 9)} {ratio('fit_ratio')} "
         f"{ratio('fit_ratio_cpu')} | "
         f"{ms('predict_numpy')} {ms('predict_torch', 9)} {ratio('predict_ratio')} "
-        f"{ratio('predict_ratio_cpu')}"
+        f"{ratio('predict_ratio_cpu')} {ratio('predict_ratio_ceiling')}"
     )
 
 
@@ -817,8 +863,8 @@ def markdown(results):
             "(times in ms; ratio = PyTorch / NumPy, wall clock, then CPU time)",
             "",
             "| H | T | F | fit NumPy | fit PyTorch | ratio | (CPU) "
-            "| predict NumPy | predict PyTorch | ratio | (CPU) |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| predict NumPy | predict PyTorch | ratio | (CPU) | max ratio |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in group:
             lines.append(
@@ -826,7 +872,8 @@ def markdown(results):
                 f"| {_ms(r, 'fit_torch')} | {_ratio(r, 'fit_ratio')} "
                 f"| {_ratio(r, 'fit_ratio_cpu')} | {_ms(r, 'predict_numpy')} "
                 f"| {_ms(r, 'predict_torch')} | {_ratio(r, 'predict_ratio')} "
-                f"| {_ratio(r, 'predict_ratio_cpu')} |"
+                f"| {_ratio(r, 'predict_ratio_cpu')} "
+                f"| {_ratio(r, 'predict_ratio_ceiling')} |"
             )
     sc = results.get("scaling")
     if sc:
@@ -984,7 +1031,8 @@ def main(argv=None):
             f"batch {BATCH_SIZE}; predict_proba: {cfg['n_predict']} sequences; "
             f"ratio = torch / numpy (wall clock, CPU time); lengths {args.lengths}"
         )
-        results["grid"], results["contention"] = run_grid(cfg, use_torch, args.lengths)
+        grid = run_grid(cfg, use_torch, args.lengths)
+        results["grid"], results["contention"], results["gemm_peak"] = grid
     if not args.skip_scaling:
         results["scaling"] = run_scaling(cfg)
     if not args.skip_memory:
