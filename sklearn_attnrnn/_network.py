@@ -274,7 +274,8 @@ def hidden_states(params, X, workspace=None):
     Returns
     -------
     h : ndarray of shape (T, N, H)
-        The hidden states h_1..h_T, in the dtype of ``X``.
+        The hidden states h_1..h_T, in the common dtype of ``X`` and the
+        parameters.
 
     Examples
     --------

@@ -246,7 +246,9 @@ def _finish(values, estimator=None):
             f"Found array with 0 sample(s) (shape={values.shape}) while a "
             "minimum of 1 is required."
         )
-    if np.isfinite(np.sum(values)):
+    with np.errstate(over="ignore", invalid="ignore"):  # inf: checked below
+        total = np.sum(values)
+    if np.isfinite(total):
         # The one pass over X on the fast path: a finite sum means no NaN and
         # no inf anywhere, so every sequence has every step.
         return values, np.full(values.shape[0], values.shape[1], np.int64)

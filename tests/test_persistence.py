@@ -241,6 +241,49 @@ def test_warm_start_continues_adam_instead_of_resetting_it():
     assert not np.array_equal(reset.U_, straight.U_)
 
 
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_optimizer_state_saved_per_parameter_by_0_1_continues_exactly(solver):
+    # sklearn-attnrnn 0.1 kept the optimizer's moments / velocities per
+    # parameter; 0.2 keeps them as one flat vector. A 0.1 model loaded by
+    # 0.2 has its state converted on loading and trains on as it would have.
+    X, y, _ = _ragged_as_3d(seed=4)
+    params = dict(hidden_size=4, batch_size=10, shuffle=False, solver=solver)
+    params.update(tol=0.0, n_iter_no_change=100, random_state=0)
+    straight = AttentionRNNClassifier(max_iter=5, **params).fit(X, y)
+    old = AttentionRNNClassifier(max_iter=2, **params).fit(X, y)
+    opt = old._optimizer
+    for attr in ("ms", "vs", "velocities"):
+        state = getattr(opt, attr, None)
+        if state is not None:  # back to 0.1's layout, keyed like the parameters
+            flat = state["theta"]
+            sizes = np.cumsum([old._params[k].size for k in ("U", "W", "b", "V")])
+            parts = np.split(flat.copy(), sizes)
+            setattr(opt, attr, dict(zip(("U", "W", "b", "V", "c"), parts)))
+            for k, part in getattr(opt, attr).items():
+                getattr(opt, attr)[k] = part.reshape(old._params[k].shape)
+    old._fitted_version = "0.1.0"
+    with pytest.warns(UserWarning, match="saved with sklearn-attnrnn 0.1.0"):
+        loaded = _roundtrip(old, "pickle")
+    assert set(loaded._optimizer.__dict__.get("ms") or {"theta": 0}) == {"theta"}
+    loaded.set_params(warm_start=True, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        loaded.fit(X, y)
+    _assert_same_params(loaded, straight)
+    assert loaded.loss_curve_ == straight.loss_curve_
+
+
+def test_references_to_the_fitted_arrays_stay_live_across_partial_fit():
+    X, y, _ = _ragged_as_3d(seed=5)
+    clf = AttentionRNNClassifier(hidden_size=4, random_state=0)
+    clf.partial_fit(X, y, classes=np.unique(y))
+    U, W = clf.U_, clf.W_
+    before = U.copy()
+    clf.partial_fit(X, y)
+    assert clf.U_ is U and clf.W_ is W  # the same arrays, updated in place
+    assert not np.array_equal(U, before)
+
+
 # --- skops: loading without executing arbitrary code -------------------------
 
 TRUSTED = [
