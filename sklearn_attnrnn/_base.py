@@ -455,10 +455,10 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             del self._optimizer
 
     def _batch_loss_and_grads(
-        self, values, lengths, targets, weights, params, workspace=None
+        self, values, lengths, targets, weights, total, params, workspace, core_kwargs
     ):
-        """Loss (weighted mean + L2 over the weights' sum) and gradients."""
-        total = self._weight_total(weights, lengths)
+        """Loss (weighted mean + L2, both over ``total``, the batch's weight
+        total) and gradients."""
         # A time-major view: the core copies it once, into its own buffer.
         X = values[:, : int(lengths.max())].transpose(1, 0, 2)
         Y = targets if self._output == "last" else self._time_major_targets(targets, X)
@@ -471,7 +471,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             loss=self._loss,
             l2=self.alpha / total,
             workspace=workspace,
-            **self._core_kwargs(),
+            **core_kwargs,
         )
 
     def _fit_stochastic(self, values, lengths, targets, sample_weight, incremental):
@@ -525,6 +525,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         order = np.arange(n_samples)
         # The core's scratch buffers, reused by every batch of this fit.
         workspace = _network.Workspace()
+        core_kwargs = self._core_kwargs()
         for _ in range(self.max_iter):
             start = time.perf_counter()
             # What to go back to if this epoch is interrupted or diverges.
@@ -534,28 +535,36 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                     order = rng.permutation(n_samples)
                 epoch_loss = 0.0
                 for begin in range(0, n_samples, batch_size):
-                    idx = order[begin : begin + batch_size]
+                    # Unshuffled batches are slices: views, not copies.
+                    idx = (
+                        order[begin : begin + batch_size]
+                        if self.shuffle
+                        else slice(begin, begin + batch_size)
+                    )
                     w = sample_weight[idx]
-                    if not w.sum() > 0:
+                    batch_total = self._weight_total(w, lengths[idx])
+                    if not batch_total > 0:
                         continue
+                    # Overflow shows as a non-finite loss, checked right after.
                     with np.errstate(over="ignore", invalid="ignore"):
                         loss, grads = self._batch_loss_and_grads(
                             values[idx],
                             lengths[idx],
                             targets[idx],
                             w,
+                            batch_total,
                             params,
                             workspace,
+                            core_kwargs,
                         )
+                        # Finite batch losses can still overflow the sum.
+                        epoch_loss += loss * batch_total
                     if not np.isfinite(loss):
                         self._diverged(snapshot, loss)
                     grad = {"theta": _flatten(grads)}
                     if self.max_grad_norm is not None:  # None: skip the norm
                         clip_grads_by_global_norm(grad, self.max_grad_norm)
                     optimizer.update({"theta": theta}, grad)
-                    # Finite batch losses can still overflow the epoch's sum.
-                    with np.errstate(over="ignore"):
-                        epoch_loss += loss * self._weight_total(w, lengths[idx])
                     if not np.isfinite(epoch_loss):
                         self._diverged(snapshot, epoch_loss)
                 score = None

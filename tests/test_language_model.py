@@ -94,8 +94,17 @@ def test_every_step_loss_is_the_sum_of_the_prefix_losses(hello):
     lm = clone(hello).set_params(alpha=0.0).fit("hello")
     inputs, targets, _ = lm._windows(*lm._encode(["hello"], "X", start=1, end=1))
     values = lm._one_hot(inputs, pad=np.nan)
+    lengths, weights = np.array([4]), np.ones(1)
+    total = lm._weight_total(weights, lengths)
     loss, _ = lm._batch_loss_and_grads(
-        np.nan_to_num(values), np.array([4]), targets, np.ones(1), lm._params
+        np.nan_to_num(values),
+        lengths,
+        targets,
+        weights,
+        total,
+        lm._params,
+        None,
+        lm._core_kwargs(),
     )
     assert_allclose(loss, -lm.score("hello"), rtol=1e-10)
     assert_allclose(loss, -_prefix_log_likelihood(lm, "hello"), rtol=1e-10)
