@@ -13,6 +13,24 @@ plain function over a dict of parameter arrays, under the notes' names::
 with ``s = 1`` in the notes (raw dot product) or ``s = 1 / sqrt(H)``.
 Shapes: U (H, F), W (H, H), b (H,), V (K, H), c (K,).
 
+Dropout, in training only (:func:`loss_and_grads` with masks; Keras'
+``SimpleRNN(dropout, recurrent_dropout)``): each sequence n has one input
+mask m_x (F,) and one recurrent mask m_h (H,), drawn once by
+:func:`dropout_masks` and shared by all its steps (variational dropout, Gal
+& Ghahramani 2016). Their entries are 0 (dropped, with probability p) or
+1 / (1 - p) (kept, inverted dropout), and the recurrence becomes::
+
+    h_t   = tanh(U (m_x * x_t) + W (m_h * h_{t-1}) + b)      h_0 = 0
+
+(``*`` elementwise); the attention and the output read h_t itself. Its
+exact gradient, with delta_t = dL/d(pre-activation of step t)::
+
+    dL/dh_{t-1} += m_h * (W^T delta_t)
+    dU = sum_t delta_t (m_x * x_t)^T     dW = sum_t delta_t (m_h * h_{t-1})^T
+
+Without masks (prediction, and training at rates 0) the recurrence is the
+unmasked one above, computed by loops that never see a mask.
+
 Arrays are time-major: a batch ``X`` is (T, N, F), so that one time step is a
 contiguous slice. ``lengths`` (N,) gives each sequence's number of real steps;
 the steps after it are padding and never reach a loss or an attention weight.
@@ -211,6 +229,121 @@ def _steps_backward(dh, g, W):
     multiply(dh[0], g[0], out=dh[0])
 
 
+# The loops with a recurrent dropout mask: separate functions, so that the
+# loops above (every prediction, and training without dropout) stay as they
+# are. The mask m (N, H) multiplies h_{t-1} before W.
+
+
+def _steps_forward_masked(h, W, mask, workspace=None):
+    """h_t = tanh(h_t + (m * h_{t-1}) W^T) for t = 0..T-1 in place."""
+    T, N, H = h.shape
+    tanh = np.tanh
+    multiply = np.multiply
+    tanh(h[0], out=h[0])
+    gemm = _GEMM.get(h.dtype)
+    WT = np.ascontiguousarray(W, dtype=h.dtype).T
+    mask = mask.astype(h.dtype, copy=False)
+    dropped = _buffer(workspace, "h_dropped", (N, H), h.dtype)  # m * h_{t-1}
+    for t in range(1, T):
+        multiply(h[t - 1], mask, out=dropped)
+        if gemm is None:  # pragma: no cover - only float32 and float64 reach here
+            h[t] += dropped @ WT
+        else:
+            c = h[t].T
+            res = gemm(1.0, WT, dropped.T, 1.0, c, 1, 0, 1)
+            if res is not c:  # pragma: no cover - f2py had to copy: write it back
+                h[t] = res.T
+        tanh(h[t], out=h[t])
+
+
+def _steps_backward_masked(dh, g, W, mask, workspace=None):
+    """delta_t = (dh_t + m * (delta_{t+1} W)) * g_t, t = T-1..0, in place."""
+    T, N, H = dh.shape
+    multiply = np.multiply
+    gemm = _GEMM.get(dh.dtype)
+    WT = np.ascontiguousarray(W, dtype=dh.dtype).T
+    mask = mask.astype(dh.dtype, copy=False)
+    back = _buffer(workspace, "dh_dropped", (N, H), dh.dtype)  # delta_t W
+    for t in range(T - 1, 0, -1):
+        multiply(dh[t], g[t], out=dh[t])
+        if gemm is None:  # pragma: no cover
+            np.matmul(dh[t], W, out=back)
+        else:
+            # back^T = W^T delta_t^T (beta = 0: whatever back held is ignored)
+            c = back.T
+            res = gemm(1.0, WT, dh[t].T, 0.0, c, 0, 0, 1)
+            if res is not c:  # pragma: no cover - f2py had to copy: write it back
+                back[...] = res.T
+        multiply(back, mask, out=back)
+        dh[t - 1] += back
+    multiply(dh[0], g[0], out=dh[0])
+
+
+def dropout_masks(
+    random_state,
+    n_sequences,
+    n_features,
+    hidden_size,
+    dropout=0.0,
+    recurrent_dropout=0.0,
+    dtype=np.float64,
+):
+    """Draw the inverted-dropout masks of one mini-batch, one per sequence.
+
+    As Keras' ``SimpleRNN``: a sequence's input mask m_x (over the F
+    features of x_t) and recurrent mask m_h (over the H units of h_{t-1})
+    are the same at every step. An entry is 0 with probability p (dropped)
+    and 1 / (1 - p) otherwise, so that the expected input of each unit is
+    the one of the network without dropout, which prediction uses.
+
+    Parameters
+    ----------
+    random_state : numpy.random.RandomState
+        The source of randomness. A rate of 0 draws nothing from it.
+    n_sequences : int
+        N, the number of sequences of the batch.
+    n_features : int
+        F, the number of input features per step.
+    hidden_size : int
+        H, the number of hidden units.
+    dropout : float in [0, 1), default=0.0
+        Probability that an input feature is dropped.
+    recurrent_dropout : float in [0, 1), default=0.0
+        Probability that a unit of h_{t-1} is dropped in the recurrence.
+    dtype : dtype, default=np.float64
+        The dtype of the masks.
+
+    Returns
+    -------
+    input_mask : ndarray of shape (N, F) or None
+        m_x of each sequence; None when ``dropout`` is 0.
+    recurrent_mask : ndarray of shape (N, H) or None
+        m_h of each sequence; None when ``recurrent_dropout`` is 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m_x, m_h = dropout_masks(np.random.RandomState(0), 2, 3, 4, 0.5, 0.0)
+    >>> m_x
+    array([[2., 2., 2.],
+           [2., 0., 2.]])
+    >>> m_h is None
+    True
+    """
+    masks = []
+    for rate, size in ((dropout, n_features), (recurrent_dropout, hidden_size)):
+        if rate == 0:
+            masks.append(None)
+            continue
+        if not 0 <= rate < 1:
+            raise ValueError(f"A dropout rate must be in [0, 1), got {rate}.")
+        keep = random_state.random_sample((n_sequences, size)) >= rate
+        mask = keep.astype(dtype)
+        mask *= np.asarray(1.0 / (1.0 - rate), dtype=dtype)
+        masks.append(mask)
+    return masks[0], masks[1]
+
+
 def score_scale(attention_scores, hidden_size):
     """s in A_t,i = s * h_i . h_t: 1 for the notes' "dot", 1/sqrt(H) "scaled".
 
@@ -309,26 +442,34 @@ def hidden_states(params, X, workspace=None):
     return _hidden_states(params, X, workspace)[0]
 
 
-def _hidden_states(params, X, workspace):
+def _hidden_states(params, X, workspace, input_mask=None, recurrent_mask=None):
     """h, and the inputs with a column of ones ``X1`` (T, N, F + 1).
 
     The bias rides in the input projection: h = [X, 1] @ [U, b]^T is one
     matmul for every step, and in the backward pass [dU, db] is one matmul
-    with X1 too.
+    with X1 too. With an ``input_mask`` (N, F), X1 holds m_x * x_t (so that
+    dU comes out right as well); with a ``recurrent_mask`` (N, H) the
+    recurrence reads m_h * h_{t-1}.
     """
     U, W, b = params["U"], params["W"], params["b"]
     T, N, F = X.shape
     H = W.shape[0]
     dtype = np.result_type(X, U, W, b)
     X1 = _buffer(workspace, "X1", (T, N, F + 1), dtype)
-    X1[:, :, :F] = X
+    if input_mask is None:
+        X1[:, :, :F] = X
+    else:
+        np.multiply(X, input_mask.astype(dtype, copy=False), out=X1[:, :, :F])
     X1[:, :, F] = 1.0
     U1 = np.empty((H, F + 1), dtype)
     U1[:, :F] = U
     U1[:, F] = b
     h = _buffer(workspace, "h", (T, N, H), dtype)
     np.matmul(X1.reshape(T * N, F + 1), U1.T, out=h.reshape(T * N, H))
-    _steps_forward(h, W)
+    if recurrent_mask is None:
+        _steps_forward(h, W)
+    else:
+        _steps_forward_masked(h, W, recurrent_mask, workspace)
     return h, X1
 
 
@@ -487,27 +628,35 @@ def _loss_and_dOmega(Omega, Y, sample_weight, loss):
     return value, dOmega
 
 
-def _backprop_through_time(params, X1, h, dh, workspace=None):
+def _backprop_through_time(params, X1, h, dh, workspace=None, recurrent_mask=None):
     """Gradients of U, W, b given dL/dh_t from the outputs at every step.
 
     ``dh`` (T, N, H) holds the direct gradient of each h_t; the recurrence
     adds what flows back from h_{t+1}. ``dh`` is overwritten with dL/d(pre-
     activation), so that dW is one matmul after the loop. ``X1`` is the
-    input with a column of ones (see :func:`_hidden_states`).
+    input with a column of ones (see :func:`_hidden_states`), masked if the
+    forward pass masked it; ``recurrent_mask`` is the forward pass's m_h.
     """
     T, N, H = h.shape
     F = X1.shape[2] - 1
     g = _buffer(workspace, "tanh_grad", h.shape, dh.dtype)
     np.multiply(h, h, out=g)
     np.subtract(1.0, g, out=g)  # tanh' = 1 - h^2, for every step at once
-    _steps_backward(dh, g, params["W"])
+    if recurrent_mask is None:
+        _steps_backward(dh, g, params["W"])
+        previous = h[:-1]
+    else:
+        _steps_backward_masked(dh, g, params["W"], recurrent_mask, workspace)
+        # what W multiplied: m_h * h_{t-1}
+        previous = _buffer(workspace, "h_previous", (T - 1, N, H), h.dtype)
+        np.multiply(h[:-1], recurrent_mask.astype(h.dtype, copy=False), out=previous)
     delta = dh.reshape(T * N, H)
     # [dU, db]^T in one matmul (this orientation is the faster one in BLAS
     # when F + 1 is not a multiple of the kernel's width)
     dU1T = X1.reshape(T * N, F + 1).T @ delta
     return {
         "U": np.ascontiguousarray(dU1T[:F].T),
-        "W": dh[1:].reshape((T - 1) * N, H).T @ h[:-1].reshape((T - 1) * N, H),
+        "W": dh[1:].reshape((T - 1) * N, H).T @ previous.reshape((T - 1) * N, H),
         "b": dU1T[F].copy(),
     }
 
@@ -526,6 +675,8 @@ def loss_and_grads(
     l2=0.0,
     gradient="exact",
     workspace=None,
+    input_mask=None,
+    recurrent_mask=None,
 ):
     """The loss of a batch and its gradient with respect to U, W, b, V, c.
 
@@ -562,6 +713,12 @@ def loss_and_grads(
         weights held constant, dL/dV taken from h_t instead of Z_t).
     workspace : Workspace, default=None
         Scratch buffers to reuse across calls (see :class:`Workspace`).
+    input_mask : ndarray of shape (N, F), default=None
+        Dropout mask m_x of each sequence's inputs, the same at every step
+        (see :func:`dropout_masks`); None: no input dropout.
+    recurrent_mask : ndarray of shape (N, H), default=None
+        Dropout mask m_h of each sequence's h_{t-1} in the recurrence, the
+        same at every step; None: no recurrent dropout.
 
     Returns
     -------
@@ -583,7 +740,7 @@ def loss_and_grads(
     dtype = X.dtype
     w = np.ones(N, dtype) if sample_weight is None else sample_weight.astype(dtype)
     scale = float(scale)
-    h, X1 = _hidden_states(params, X, workspace)
+    h, X1 = _hidden_states(params, X, workspace, input_mask, recurrent_mask)
     dh = _buffer(workspace, "dh", h.shape, h.dtype)
     exact = gradient == "exact"
 
@@ -657,7 +814,7 @@ def loss_and_grads(
                 dhb += np.matmul(dA, hb)
                 dhb += np.matmul(dA.transpose(0, 2, 1), hb)
         dc_rows = dOmega_real
-    grads = _backprop_through_time(params, X1, h, dh, workspace)
+    grads = _backprop_through_time(params, X1, h, dh, workspace, recurrent_mask)
     grads["V"] = dV
     grads["c"] = (dOmega if output == "last" else dc_rows).sum(axis=0)
     if l2:

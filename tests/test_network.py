@@ -175,3 +175,146 @@ def test_both_input_projections_give_the_recurrence_of_the_notes(n_features):
         _network.forward(p, copy, lengths)[0],
         rtol=1e-12,
     )
+
+
+# ----------------------------------------------------------------------
+# Dropout masks (Keras' SimpleRNN dropout / recurrent_dropout)
+# ----------------------------------------------------------------------
+def _masks(seed=5, dropout=0.4, recurrent_dropout=0.4, F=3, H=5):
+    return _network.dropout_masks(
+        np.random.RandomState(seed), len(LENGTHS), F, H, dropout, recurrent_dropout
+    )
+
+
+@pytest.mark.parametrize("output", ["last", "every"])
+@pytest.mark.parametrize("attention", [True, False])
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+@pytest.mark.parametrize("which", ["input", "recurrent", "both"])
+def test_gradients_with_dropout_masks_match_finite_differences(
+    output, attention, loss, which
+):
+    params, X, Y, w = _problem(output, loss)
+    m_x, m_h = _masks()
+    assert (m_x == 0).any() and (m_h == 0).any()  # something is dropped
+    masks = {
+        "input_mask": m_x if which != "recurrent" else None,
+        "recurrent_mask": m_h if which != "input" else None,
+    }
+    kwargs = dict(
+        loss=loss, output=output, attention=attention, scale=0.4, l2=0.05, **masks
+    )
+    _, grads = _network.loss_and_grads(params, X, LENGTHS, Y, w, **kwargs)
+    numerical = _numerical_grads(
+        params, lambda p: _network.loss_and_grads(p, X, LENGTHS, Y, w, **kwargs)[0]
+    )
+    for name in _network.PARAM_NAMES:
+        err = np.abs(grads[name] - numerical[name]).max()
+        rel = err / max(np.abs(numerical[name]).max(), 1e-12)
+        assert rel < 1e-6, (name, rel)
+
+
+def test_dropout_masks_are_the_masked_recurrence_written_step_by_step():
+    # h_t = tanh(U (m_x * x_t) + W (m_h * h_{t-1}) + b), one mask per
+    # sequence for all steps; the loss is that of outputs read from these h.
+    params, X, Y, w = _problem("last", "log_loss")
+    m_x, m_h = _masks()
+    h_prev = np.zeros((len(LENGTHS), 5))
+    hs = []
+    for t in range(X.shape[0]):
+        pre = (m_x * X[t]) @ params["U"].T + (m_h * h_prev) @ params["W"].T
+        h_prev = np.tanh(pre + params["b"])
+        hs.append(h_prev)
+    h_last = np.array(hs)[LENGTHS - 1, np.arange(len(LENGTHS))]
+    Omega = h_last @ params["V"].T + params["c"]
+    log_p = _network.log_output_function(Omega)
+    expected = -(w * log_p[np.arange(len(Y)), Y]).sum()
+    loss, _ = _network.loss_and_grads(
+        params,
+        X,
+        LENGTHS,
+        Y,
+        w,
+        attention=False,
+        input_mask=m_x,
+        recurrent_mask=m_h,
+    )
+    assert loss == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("output", ["last", "every"])
+@pytest.mark.parametrize("attention", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("H", [5, 64])
+def test_masks_of_ones_give_bit_identical_results(output, attention, dtype, H):
+    # The masked loops do the same float operations as the unmasked ones when
+    # nothing is dropped. (Bit for bit as long as H fits in one block of the
+    # BLAS gemm kernel, a few hundred units: beyond, the masked backward
+    # adds W^T delta_t to dh_{t-1} after the product instead of inside it.)
+    params, X, Y, w = _problem(output, "log_loss", H=H)
+    params = {k: v.astype(dtype) for k, v in params.items()}
+    X = X.astype(dtype)
+    N, F = len(LENGTHS), X.shape[2]
+    kwargs = dict(output=output, attention=attention, l2=0.05)
+    loss, grads = _network.loss_and_grads(params, X, LENGTHS, Y, w, **kwargs)
+    loss1, grads1 = _network.loss_and_grads(
+        params,
+        X,
+        LENGTHS,
+        Y,
+        w,
+        input_mask=np.ones((N, F), dtype),
+        recurrent_mask=np.ones((N, H), dtype),
+        **kwargs,
+    )
+    assert loss1 == loss
+    for name in _network.PARAM_NAMES:
+        assert grads1[name].dtype == dtype
+        np.testing.assert_array_equal(grads1[name], grads[name])
+
+
+def test_dropout_masks_draw_inverted_bernoulli_masks_per_sequence():
+    rng = np.random.RandomState(0)
+    m_x, m_h = _network.dropout_masks(rng, 4000, 3, 5, 0.25, 0.5)
+    assert m_x.shape == (4000, 3) and m_h.shape == (4000, 5)
+    assert set(np.unique(m_x)) == {0.0, 1 / 0.75}
+    assert set(np.unique(m_h)) == {0.0, 2.0}
+    assert (m_x == 0).mean() == pytest.approx(0.25, abs=0.02)
+    assert (m_h == 0).mean() == pytest.approx(0.5, abs=0.02)
+    # inverted dropout: each unit's expected multiplier is 1
+    assert m_x.mean() == pytest.approx(1.0, abs=0.03)
+    m_x32, _ = _network.dropout_masks(rng, 2, 3, 5, 0.25, 0.0, dtype=np.float32)
+    assert m_x32.dtype == np.float32
+
+
+def test_dropout_masks_at_rate_zero_draw_nothing():
+    rng = np.random.RandomState(0)
+    state = rng.get_state()[1].copy(), rng.get_state()[2]
+    assert _network.dropout_masks(rng, 10, 3, 5, 0.0, 0.0) == (None, None)
+    assert np.array_equal(rng.get_state()[1], state[0])
+    assert rng.get_state()[2] == state[1]
+    m_x, m_h = _network.dropout_masks(rng, 10, 3, 5, 0.0, 0.3)
+    assert m_x is None and m_h.shape == (10, 5)
+    # the same seed draws the same masks
+    again = _network.dropout_masks(np.random.RandomState(0), 10, 3, 5, 0.0, 0.3)
+    np.testing.assert_array_equal(again[1], m_h)
+
+
+@pytest.mark.parametrize("rate", [1.0, -0.1, 1.5])
+def test_dropout_masks_reject_rates_outside_0_1(rate):
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        _network.dropout_masks(np.random.RandomState(0), 2, 3, 5, rate, 0.0)
+
+
+def test_prediction_never_drops():
+    # forward takes no mask: Omega is that of the unmasked recurrence, and a
+    # masked loss differs from it only through the masks.
+    params, X, Y, w = _problem("last", "log_loss")
+    m_x, m_h = _masks()
+    plain, _ = _network.loss_and_grads(params, X, LENGTHS, Y, w)
+    masked, _ = _network.loss_and_grads(
+        params, X, LENGTHS, Y, w, input_mask=m_x, recurrent_mask=m_h
+    )
+    assert masked != plain
+    Omega, _ = _network.forward(params, X, LENGTHS)
+    log_p = _network.log_output_function(Omega)
+    assert plain == pytest.approx(-(w * log_p[np.arange(len(Y)), Y]).sum(), rel=1e-12)
