@@ -185,6 +185,8 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         "attention_scores": [StrOptions({"scaled", "dot"})],
         "solver": [StrOptions({"adam", "sgd", "lbfgs"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -222,6 +224,8 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         attention_scores="dot",
         solver="adam",
         alpha=1e-4,
+        dropout=0.0,
+        recurrent_dropout=0.0,
         batch_size="auto",
         learning_rate=1e-3,
         learning_rate_schedule="constant",
@@ -248,6 +252,8 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         self.attention_scores = attention_scores
         self.solver = solver
         self.alpha = alpha
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_schedule = learning_rate_schedule
@@ -357,6 +363,14 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         continuing = fitted and (incremental or self.warm_start)
         if self.solver == "lbfgs" and incremental:
             raise ValueError("partial_fit is not available with solver='lbfgs'.")
+        if self.solver == "lbfgs" and (self.dropout or self.recurrent_dropout):
+            raise ValueError(
+                f"dropout={self.dropout} and recurrent_dropout="
+                f"{self.recurrent_dropout} need a stochastic solver ('adam' or "
+                "'sgd'): with solver='lbfgs' the dropout masks would change the "
+                "loss between L-BFGS's evaluations. Set both to 0 or change "
+                "the solver."
+            )
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: one call is "
@@ -462,6 +476,16 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         # A time-major view: the core copies it once, into its own buffer.
         X = values[:, : int(lengths.max())].transpose(1, 0, 2)
         Y = targets if self._output == "last" else self._time_major_targets(targets, X)
+        # Dropout masks from the fit's random stream (rates of 0 draw nothing).
+        input_mask, recurrent_mask = _network.dropout_masks(
+            self._random_state,
+            len(lengths),
+            X.shape[2],
+            params["W"].shape[0],
+            self.dropout,
+            self.recurrent_dropout,
+            dtype=X.dtype,
+        )
         return _network.loss_and_grads(
             params,
             X,
@@ -471,6 +495,8 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             loss=self._loss,
             l2=self.alpha / total,
             workspace=workspace,
+            input_mask=input_mask,
+            recurrent_mask=recurrent_mask,
             **core_kwargs,
         )
 
@@ -867,6 +893,37 @@ hidden_size : int, default=32
         Strength of the L2 penalty on U, W and V. The penalty
         ``alpha / 2 * |w|^2`` is divided by the sum of the sample weights.
 
+    dropout : float in [0, 1), default=0.0
+        Fraction of the input features dropped during training, as Keras'
+        ``SimpleRNN(dropout=...)``: each training sequence of a mini-batch
+        draws one Bernoulli mask over the features of x_t, the same at every
+        step of the sequence (Keras' convention), and the recurrence reads
+        ``U (m_x * x_t)``. Kept features are scaled by 1 / (1 - dropout)
+        (inverted dropout), so that nothing changes at prediction:
+        ``predict``, ``predict_proba``, ``score``, ``attention_weights`` and
+        the validation score of early stopping never drop. The masks come
+        from ``random_state``'s stream, so fits stay reproducible. Needs
+        ``solver="adam"`` or ``"sgd"``. The default 0 draws nothing and
+        leaves ``fit`` exactly as without the parameter; dropout slows
+        training down and pays off on small data sets that overfit (see
+        ``recurrent_dropout``), so it is an opt-in, as in Keras.
+
+    recurrent_dropout : float in [0, 1), default=0.0
+        Fraction of the units of h_{t-1} dropped in the recurrence during
+        training, as Keras' ``SimpleRNN(recurrent_dropout=...)``:
+        h_t = tanh(U x_t + W (m_h * h_{t-1}) + b) with one Bernoulli mask m_h
+        per sequence, shared by all its steps (variational dropout, Gal and
+        Ghahramani, 2016), kept units scaled by 1 / (1 - recurrent_dropout).
+        The attention and the output read h_t undropped. Training only, as
+        for ``dropout``. On the surnames of the README ("Training on real
+        sequences") 0.2 raises the test accuracy from 0.560 to about 0.61 at
+        the other defaults. The default 0 keeps ``fit`` as it was.
+        With either dropout the training loss is noisy (each epoch sees
+        other masks), so that the stopping rule on it (``tol``,
+        ``n_iter_no_change``) may end training early: use
+        ``early_stopping=True`` (the validation score is computed without
+        dropout) or a larger ``n_iter_no_change``.
+
     batch_size : int or "auto", default="auto"
         Mini-batch size of the stochastic solvers; ``"auto"`` is
         ``min(200, n_samples)``.
@@ -894,7 +951,8 @@ default="constant"
 
     random_state : int, RandomState instance or None, default=None
         Seeds every source of randomness: the initial parameters, the
-        shuffling and the validation split. An int gives identical models
+        shuffling, the validation split and the dropout masks (drawn only
+        when a dropout rate is above 0). An int gives identical models
         from identical data, whatever the number of BLAS threads.
 
     tol : float, default=1e-4

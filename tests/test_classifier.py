@@ -361,3 +361,189 @@ def test_lbfgs_warm_start_adds_iterations():
     _fit(clf, X, y)
     assert clf.n_iter_ > first
     assert clf.n_iter_ == len(clf.loss_curve_)
+
+
+# ----------------------------------------------------------------------
+# dropout / recurrent_dropout
+# ----------------------------------------------------------------------
+PARAMS = ("U_", "W_", "b_", "V_", "c_")
+
+
+class _FitOfBeforeDropout(AttentionRNNClassifier):
+    """The fit as it was before the dropout parameters: no masks at all."""
+
+    def _batch_loss_and_grads(
+        self, values, lengths, targets, weights, total, params, workspace, core_kwargs
+    ):
+        X = values[:, : int(lengths.max())].transpose(1, 0, 2)
+        return _network.loss_and_grads(
+            params,
+            X,
+            lengths,
+            targets,
+            weights / total,
+            loss=self._loss,
+            l2=self.alpha / total,
+            workspace=workspace,
+            **core_kwargs,
+        )
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_dropout_zero_gives_exactly_the_fit_without_dropout(early_stopping):
+    X, y = _ragged(80)
+    params = dict(random_state=0, max_iter=6, batch_size=32)
+    params["early_stopping"] = early_stopping
+    before = _fit(_FitOfBeforeDropout(**params), X, y)
+    default = _fit(AttentionRNNClassifier(**params), X, y)
+    zero = _fit(
+        AttentionRNNClassifier(dropout=0.0, recurrent_dropout=0, **params), X, y
+    )
+    for clf in (default, zero):
+        for name in PARAMS:
+            assert np.array_equal(getattr(clf, name), getattr(before, name))
+        assert clf.loss_curve_ == before.loss_curve_
+        assert clf.validation_scores_ == before.validation_scores_
+
+
+def test_dropout_zero_draws_no_random_number(monkeypatch):
+    # Nothing but the masks themselves may differ: at rates 0 the random
+    # stream (shuffling, validation split) is the one of before.
+    calls = []
+    original = _network.dropout_masks
+
+    def spy(random_state, *args, **kwargs):
+        before = random_state.get_state()[2]
+        masks = original(random_state, *args, **kwargs)
+        calls.append((before == random_state.get_state()[2], masks))
+        return masks
+
+    monkeypatch.setattr(_network, "dropout_masks", spy)
+    X, y = _ragged(40)
+    _fit(AttentionRNNClassifier(random_state=0, max_iter=2, batch_size=20), X, y)
+    assert len(calls) == 4
+    assert all(unchanged and masks == (None, None) for unchanged, masks in calls)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_dropout_is_reproducible_with_the_same_random_state(solver):
+    X, y = _ragged(60)
+    params = dict(solver=solver, max_iter=5, dropout=0.2, recurrent_dropout=0.3)
+    a = _fit(AttentionRNNClassifier(random_state=3, **params), X, y)
+    b = _fit(AttentionRNNClassifier(random_state=3, **params), X, y)
+    rs = _fit(
+        AttentionRNNClassifier(random_state=np.random.RandomState(3), **params), X, y
+    )
+    c = _fit(AttentionRNNClassifier(random_state=4, **params), X, y)
+    plain = _fit(
+        AttentionRNNClassifier(random_state=3, solver=solver, max_iter=5), X, y
+    )
+    for name in PARAMS:
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+        assert np.array_equal(getattr(a, name), getattr(rs, name))
+    assert a.loss_curve_ == b.loss_curve_
+    assert not np.array_equal(a.W_, c.W_)
+    assert not np.array_equal(a.W_, plain.W_)  # the masks did act
+
+
+@pytest.mark.parametrize("which", ["dropout", "recurrent_dropout"])
+def test_each_dropout_reaches_the_core_with_one_mask_per_sequence(which, monkeypatch):
+    seen = []
+    original = _network.loss_and_grads
+
+    def spy(params, X, lengths, *args, **kwargs):
+        seen.append((X.shape, kwargs["input_mask"], kwargs["recurrent_mask"]))
+        return original(params, X, lengths, *args, **kwargs)
+
+    monkeypatch.setattr(_network, "loss_and_grads", spy)
+    X, y = _ragged(30)
+    clf = AttentionRNNClassifier(
+        hidden_size=6, max_iter=1, batch_size=30, random_state=0, **{which: 0.5}
+    )
+    _fit(clf, X, y)
+    (shape, input_mask, recurrent_mask), *_ = seen
+    T, N, F = shape
+    if which == "dropout":
+        assert recurrent_mask is None and input_mask.shape == (N, F)
+        mask = input_mask
+    else:
+        assert input_mask is None and recurrent_mask.shape == (N, 6)
+        mask = recurrent_mask
+    assert set(np.unique(mask)) == {0.0, 2.0}  # 1 / (1 - 0.5) for kept units
+
+
+def test_predictions_with_dropout_are_deterministic_and_never_drop(monkeypatch):
+    X, y = _ragged(60)
+    clf = AttentionRNNClassifier(
+        random_state=0, max_iter=5, dropout=0.3, recurrent_dropout=0.3
+    )
+    _fit(clf, X, y)
+    proba = clf.predict_proba(X)
+    np.testing.assert_array_equal(proba, clf.predict_proba(X))
+    np.testing.assert_array_equal(clf.attention_weights(X), clf.attention_weights(X))
+    assert clf.score(X, y) == clf.score(X, y)
+    # the network without masks, run directly on the fitted parameters
+    lengths = np.array([len(x) for x in X])
+    values = np.zeros((len(X), lengths.max(), 3))
+    for i, x in enumerate(X):
+        values[i, : len(x)] = x
+    Omega, _ = _network.forward(clf._params, values.transpose(1, 0, 2), lengths)
+    np.testing.assert_allclose(proba, _network.output_function(Omega, "log_loss"))
+    # prediction draws no mask
+    monkeypatch.setattr(_network, "dropout_masks", None)
+    np.testing.assert_array_equal(proba, clf.predict_proba(X))
+    clf.predict(X), clf.predict_log_proba(X), clf.attention_weights(X)
+
+
+def test_early_stopping_validates_without_dropout(monkeypatch):
+    # Masks are drawn for the training batches only, never for the
+    # validation set: one call per training batch per epoch.
+    calls = []
+    original = _network.dropout_masks
+
+    def spy(random_state, n_sequences, *args, **kwargs):
+        calls.append(n_sequences)
+        return original(random_state, n_sequences, *args, **kwargs)
+
+    monkeypatch.setattr(_network, "dropout_masks", spy)
+    X, y = _ragged(100)
+    clf = AttentionRNNClassifier(
+        random_state=0,
+        max_iter=4,
+        batch_size=30,
+        recurrent_dropout=0.3,
+        early_stopping=True,
+        validation_fraction=0.2,
+    )
+    _fit(clf, X, y)
+    assert calls == [30, 30, 20] * clf.n_iter_
+    assert len(clf.validation_scores_) == clf.n_iter_
+
+
+def test_dropout_with_partial_fit_and_float32():
+    X, y = _digits(200)
+    clf = AttentionRNNClassifier(
+        hidden_size=8, random_state=0, dropout=0.1, recurrent_dropout=0.2
+    )
+    for _ in range(3):
+        clf.partial_fit(X.astype(np.float32), y, classes=np.arange(10))
+    assert clf.W_.dtype == np.float32 and clf.n_iter_ == 3
+    assert np.isfinite(clf.loss_curve_).all()
+
+
+def test_dropout_needs_a_stochastic_solver():
+    X, y = _ragged(20)
+    for params in (dict(dropout=0.1), dict(recurrent_dropout=0.1)):
+        clf = AttentionRNNClassifier(solver="lbfgs", **params)
+        with pytest.raises(ValueError, match="stochastic solver"):
+            clf.fit(X, y)
+    # rates of 0 are fine with lbfgs
+    _fit(AttentionRNNClassifier(solver="lbfgs", max_iter=2, dropout=0.0), X, y)
+
+
+@pytest.mark.parametrize("name", ["dropout", "recurrent_dropout"])
+@pytest.mark.parametrize("value", [1.0, -0.1, 1.5, "0.2"])
+def test_dropout_rates_outside_0_1_are_rejected(name, value):
+    X, y = _ragged(20)
+    with pytest.raises(ValueError, match=rf"'{name}' parameter .* range \[0.0, 1.0\)"):
+        AttentionRNNClassifier(**{name: value}).fit(X, y)

@@ -575,3 +575,51 @@ def test_grid_search_uses_score():
         search.fit(texts)
     assert search.best_params_["hidden_size"] in (2, 6)
     assert np.isfinite(search.best_score_) and search.best_score_ < 0
+
+
+# --- dropout with every-step outputs -----------------------------------------
+
+
+class _LMOfBeforeDropout(CharLanguageModel):
+    """The fit as it was before the dropout parameters: no masks at all."""
+
+    def _batch_loss_and_grads(
+        self, values, lengths, targets, weights, total, params, workspace, core_kwargs
+    ):
+        X = values[:, : int(lengths.max())].transpose(1, 0, 2)
+        return _network.loss_and_grads(
+            params,
+            X,
+            lengths,
+            self._time_major_targets(targets, X),
+            weights / total,
+            loss=self._loss,
+            l2=self.alpha / total,
+            workspace=workspace,
+            **core_kwargs,
+        )
+
+
+def test_dropout_zero_unchanged_dropout_reproducible_predictions_plain():
+    params = dict(hidden_size=6, window=6, learning_rate=0.01, max_iter=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        before = _LMOfBeforeDropout(random_state=0, **params).fit(TEXTS)
+        zero = CharLanguageModel(random_state=0, **params).fit(TEXTS)
+        drop = dict(dropout=0.2, recurrent_dropout=0.3, **params)
+        a = CharLanguageModel(random_state=0, **drop).fit(TEXTS)
+        b = CharLanguageModel(random_state=0, **drop).fit(TEXTS)
+    for name in ("U_", "W_", "b_", "V_", "c_"):
+        assert_array_equal(getattr(zero, name), getattr(before, name))
+        assert_array_equal(getattr(a, name), getattr(b, name))
+    assert zero.loss_curve_ == before.loss_curve_
+    assert not np.array_equal(a.W_, zero.W_)
+    assert_array_equal(a.predict_proba(["the", "a c"]), a.predict_proba(["the", "a c"]))
+    assert a.score(TEXTS) == a.score(TEXTS)
+    assert a.sample("t", 5, random_state=0) == b.sample("t", 5, random_state=0)
+
+
+@pytest.mark.parametrize("bad", [dict(dropout=1.0), dict(recurrent_dropout=-0.1)])
+def test_dropout_rate_is_validated(bad):
+    with pytest.raises(InvalidParameterError, match="range"):
+        CharLanguageModel(**bad).fit(TEXTS)

@@ -108,3 +108,24 @@ def test_early_stopping_needs_two_validation_samples():
     X, y = _sequences(10)
     with pytest.raises(ValueError, match="validation set is too small"):
         AttentionRNNRegressor(early_stopping=True, validation_fraction=0.1).fit(X, y)
+
+
+def test_dropout_reproducible_zero_unchanged_and_validated():
+    X, y = _sequences(80)
+    params = dict(max_iter=4, random_state=0)
+    plain = _fit(AttentionRNNRegressor(**params), X, y)
+    zero = _fit(
+        AttentionRNNRegressor(dropout=0.0, recurrent_dropout=0.0, **params), X, y
+    )
+    drop = dict(dropout=0.2, recurrent_dropout=0.2, **params)
+    a = _fit(AttentionRNNRegressor(**drop), X, y)
+    b = _fit(AttentionRNNRegressor(**drop), X, y)
+    for name in ("U_", "W_", "b_", "V_", "c_"):
+        assert np.array_equal(getattr(zero, name), getattr(plain, name))
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+    assert not np.array_equal(a.W_, plain.W_)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    np.testing.assert_array_equal(a.predict(X), a.predict(X))
+    for bad in (dict(dropout=1.0), dict(recurrent_dropout=-0.5)):
+        with pytest.raises(ValueError, match="range"):
+            AttentionRNNRegressor(**bad).fit(X, y)
