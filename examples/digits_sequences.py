@@ -14,8 +14,8 @@ row. It is compared with baselines that see the whole flattened image:
 ``--read columns`` reads the images column by column instead, and
 ``--read pixels`` pixel by pixel: 64 steps of one feature, a long sequence
 whose output step must gather what it needs from up to 64 steps back (this
-is where the choice of ``attention_scores`` matters most; see
-``docs/real_data.md``).
+is where the choice of ``attention_scores`` matters most; see the README's
+section "Training on real sequences").
 
 The split is stratified, 75% / 25%, with a fixed seed; ``--seeds`` fits the
 RNN once per seed (its initialisation and shuffling) on that same split and
@@ -54,6 +54,8 @@ SHOWN = (
     "solver",
     "learning_rate",
     "alpha",
+    "dropout",
+    "recurrent_dropout",
     "batch_size",
     "max_iter",
     "early_stopping",
@@ -92,6 +94,8 @@ def parse_args(argv=None):
     parser.add_argument("--learning-rate", type=float)
     parser.add_argument("--alpha", type=float)
     parser.add_argument("--max-iter", type=int)
+    parser.add_argument("--dropout", type=float)
+    parser.add_argument("--recurrent-dropout", type=float)
     parser.add_argument("--no-attention", action="store_true")
     parser.add_argument("--early-stopping", action="store_true")
     return parser.parse_args(argv)
@@ -105,6 +109,8 @@ def rnn_params(args):
         "learning_rate": args.learning_rate,
         "alpha": args.alpha,
         "max_iter": args.max_iter,
+        "dropout": args.dropout,
+        "recurrent_dropout": args.recurrent_dropout,
     }
     params = {k: v for k, v in params.items() if v is not None}
     if args.no_attention:
