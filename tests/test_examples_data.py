@@ -135,3 +135,22 @@ def test_digits_columns_and_pixels():
     np.testing.assert_array_equal(pixels[:, :8, 0], rows[:, 0, :])
     with pytest.raises(ValueError, match="read must be"):
         datasets.load_digits_sequences(read="diagonals")
+
+
+def test_names_baseline_flattens_one_hot_letters_aligned_at_the_end(monkeypatch):
+    # names_by_language.py imports `_datasets` as a sibling module.
+    monkeypatch.syspath_prepend(str(_PATH.parent))
+    path = _PATH.parent / "names_by_language.py"
+    spec = importlib.util.spec_from_file_location("_examples_names", path)
+    names = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(names)
+    from sklearn_attnrnn import CharOneHotEncoder
+
+    one_hot = CharOneHotEncoder().fit(["ab", "cab"]).transform(["ab", "cab"])
+    flat = names.flatten_end_aligned(one_hot, width=4).reshape(2, 4, 3)
+    letters = np.array(["a", "b", "c"])
+    # "ab" ends in the same columns as "cab": the suffix "ab" is aligned.
+    assert flat[0, :2].sum() == 0 and (flat[0, 2:].sum(axis=1) == 1).all()
+    assert "".join(letters[flat[0, 2:].argmax(axis=1)]) == "ab"
+    assert "".join(letters[flat[1, 1:].argmax(axis=1)]) == "cab"
+    assert flat[1, 0].sum() == 0
