@@ -701,19 +701,16 @@ def run_memory(cfg, H=64, T=100, F=8):
         f"\nPeak memory of fit (tracemalloc; H={H}, T={T}, F={F}, float32, "
         f"batch {BATCH_SIZE}, 1 epoch)"
     )
-    print(f"{'N':>9} {'X MiB':>8} {'peak MiB':>9} {'peak - X':>9}")
+    print(f"{'N':>9} {'X MiB':>8} {'peak MiB':>9}")
     with threadpool_limits(limits=1):
         for n in cfg["memory_n"]:
             X, y, _ = make_data(n, T, F, np.float32, seed=5)
             peak, _ = traced_peak(lambda: numpy_fit(X, y, H, 1))  # noqa: B023
-            # fit keeps one validated copy of X (NaN padding -> 0): O(N T F);
-            # everything else is per batch.
+            # X without NaN padding is used in place (padded X is copied once,
+            # O(N T F)); everything fit allocates besides is per batch.
             row = {"N": n, "X_bytes": X.nbytes, "peak_bytes": peak}
             out["fit"].append(row)
-            print(
-                f"{n:>9} {X.nbytes / MiB:>8.1f} {peak / MiB:>9.1f} "
-                f"{(peak - X.nbytes) / MiB:>9.2f}"
-            )
+            print(f"{n:>9} {X.nbytes / MiB:>8.1f} {peak / MiB:>9.1f}")
         out["batch_T_H_bytes"] = BATCH_SIZE * T * H * 4
         print(
             f"(one batch x T x H float32 array: {BATCH_SIZE * T * H * 4 / MiB:.2f} MiB)"
@@ -723,10 +720,7 @@ def run_memory(cfg, H=64, T=100, F=8):
         X, y, _ = make_data(4096, T1, F1, np.float32, seed=6)
         clf = numpy_fit(X, y, H, 1)
         print(f"\npredict_proba, sequences of length {T1} (F={F1}, H={H}, float32)")
-        print(
-            f"{'N':>9} {'X MiB':>8} {'peak MiB':>9} {'peak - X':>9} "
-            f"{'RSS+ MiB':>9} {'seconds':>8}"
-        )
+        print(f"{'N':>9} {'X MiB':>8} {'peak MiB':>9} {'RSS+ MiB':>9} {'seconds':>8}")
         for n in cfg["predict_n"]:
             Xm = np.random.RandomState(7).standard_normal((n, T1, F1))
             Xm = Xm.astype(np.float32)
@@ -757,7 +751,7 @@ def run_memory(cfg, H=64, T=100, F=8):
             )
             print(
                 f"{n:>9} {Xm.nbytes / MiB:>8.1f} {peak / MiB:>9.1f} "
-                f"{(peak - Xm.nbytes) / MiB:>9.1f} {rss_text} {seconds:>8.2f}"
+                f"{rss_text} {seconds:>8.2f}"
             )
     return out
 
@@ -893,26 +887,24 @@ def markdown(results):
     mem = results.get("memory")
     if mem:
         MiB = 2**20
-        lines += ["", "| fit: N | X (MiB) | peak (MiB) | peak − X (MiB) |"]
-        lines.append("|---:|---:|---:|---:|")
+        lines += ["", "| fit: N | X (MiB) | peak allocated by fit (MiB) |"]
+        lines.append("|---:|---:|---:|")
         for r in mem["fit"]:
             lines.append(
-                f"| {r['N']} | {r['X_bytes'] / MiB:.1f} | {r['peak_bytes'] / MiB:.1f} "
-                f"| {(r['peak_bytes'] - r['X_bytes']) / MiB:.2f} |"
+                f"| {r['N']} | {r['X_bytes'] / MiB:.1f} | {r['peak_bytes'] / MiB:.1f} |"
             )
         lines += [
             "",
-            "| predict_proba: N | X (MiB) | peak (MiB) | peak − X (MiB) "
+            "| predict_proba: N | X (MiB) | peak allocated (MiB) "
             "| RSS increase (MiB) | seconds |",
-            "|---:|---:|---:|---:|---:|---:|",
+            "|---:|---:|---:|---:|---:|",
         ]
         for r in mem["predict"]:
             rss = r.get("rss_delta_bytes")
             rss = f"{rss / MiB:.0f}" if rss is not None else "-"
             lines.append(
                 f"| {r['N']:,} | {r['X_bytes'] / MiB:.0f} "
-                f"| {r['peak_bytes'] / MiB:.0f} "
-                f"| {(r['peak_bytes'] - r['X_bytes']) / MiB:.0f} | {rss} "
+                f"| {r['peak_bytes'] / MiB:.0f} | {rss} "
                 f"| {r['seconds']:.2f} |"
             )
     return "\n".join(lines)

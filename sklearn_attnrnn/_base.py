@@ -9,6 +9,7 @@ how a validation set is scored.
 """
 
 import copy
+import functools
 import sys
 import time
 import warnings
@@ -165,6 +166,39 @@ def _blas_controller():
     if not _BLAS_CONTROLLER:
         _BLAS_CONTROLLER.append(ThreadpoolController())
     return _BLAS_CONTROLLER[0]
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread (fit, and every predict).
+
+    The core's matrix products are one small product per time step: with
+    several threads each one waits for its helpers to wake, which made
+    ``predict_proba`` up to 6x slower on two threads than on one (see
+    ``benchmarks/README.md``), and one thread also keeps a fit identical
+    whatever the machine's thread count. The limit is process-wide while
+    the context lasts (threadpoolctl); entering it costs ~15 us.
+
+    Returns
+    -------
+    context : context manager
+
+    Examples
+    --------
+    >>> with one_blas_thread():
+    ...     pass
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+def _on_one_blas_thread(method):
+    """Decorator: run ``method`` inside :func:`one_blas_thread`."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with one_blas_thread():
+            return method(*args, **kwargs)
+
+    return wrapper
 
 
 def _version():
@@ -423,7 +457,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         # small for threads to pay off anyway). The limit is process-wide:
         # fits running in threads of one process may see it lifted by another
         # fit that ends first, which changes only the last bits.
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with one_blas_thread():
             if self.solver == "lbfgs":
                 self._fit_lbfgs(values, lengths, targets, sample_weight)
             else:
@@ -785,12 +819,13 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         kwargs = self._core_kwargs()
         Omega = np.empty((len(lengths), self._n_outputs()), dtype=values.dtype)
         workspace = _network.Workspace()  # scratch buffers shared by the chunks
-        for idx in self._chunks(lengths):
-            # A time-major view, which the core reads in place or copies once.
-            X = values[idx, : int(lengths[idx].max())].transpose(1, 0, 2)
-            Omega[idx] = _network.forward(
-                params, X, lengths[idx], workspace=workspace, **kwargs
-            )[0]
+        with one_blas_thread():
+            for idx in self._chunks(lengths):
+                # A time-major view, which the core reads in place or copies once.
+                X = values[idx, : int(lengths[idx].max())].transpose(1, 0, 2)
+                Omega[idx] = _network.forward(
+                    params, X, lengths[idx], workspace=workspace, **kwargs
+                )[0]
         return Omega
 
     def attention_weights(self, X):
@@ -836,11 +871,12 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         params = self._compute_params(values.dtype)
         kwargs = self._core_kwargs()
         weights = np.full(values.shape[:2], np.nan, dtype=values.dtype)
-        for idx in self._chunks(lengths):
-            X_chunk = to_time_major(values[idx], lengths[idx])
-            a = _network.forward(params, X_chunk, lengths[idx], **kwargs)[1]
-            a[np.arange(a.shape[1])[None, :] >= lengths[idx, None]] = np.nan
-            weights[idx, : a.shape[1]] = a
+        with one_blas_thread():
+            for idx in self._chunks(lengths):
+                X_chunk = to_time_major(values[idx], lengths[idx])
+                a = _network.forward(params, X_chunk, lengths[idx], **kwargs)[1]
+                a[np.arange(a.shape[1])[None, :] >= lengths[idx, None]] = np.nan
+                weights[idx, : a.shape[1]] = a
         return weights
 
     def __setstate__(self, state):

@@ -23,6 +23,7 @@ from ._base import (
     SHARED_ATTRIBUTES_DOC,
     SHARED_PARAMETERS_DOC,
     BaseAttentionRNN,
+    _on_one_blas_thread,
 )
 from ._classifier import _not_lbfgs
 from ._sequences import to_time_major
@@ -206,6 +207,7 @@ class CharLanguageModel(BaseAttentionRNN):
         log_p = cls._log_proba_of_targets(Omega, targets)
         return float(log_p.sum()), len(log_p)
 
+    @_on_one_blas_thread
     def _decision_function_raw(self, values, lengths):
         """Every-step Omega (N, T, K) of validated windows (for early stopping)."""
         params = self._compute_params(values.dtype)
@@ -450,6 +452,7 @@ class CharLanguageModel(BaseAttentionRNN):
         out[real] = codes[(starts[:, None] + steps[None, :])[real]]
         return out, lengths
 
+    @_on_one_blas_thread
     def _forward_last(self, contexts, lengths):
         """Omega (N, K) and attention weights at the last step of each context."""
         params = self._compute_params(np.float64)
@@ -602,6 +605,7 @@ class CharLanguageModel(BaseAttentionRNN):
                 total += log_p[np.arange(len(log_p)), codes[starts[sl] + W]].sum()
         return total, count
 
+    @_on_one_blas_thread
     def score(self, X, y=None):
         """Mean log-likelihood per predicted character of the texts X.
 

@@ -117,6 +117,40 @@ def test_identical_whatever_the_number_of_blas_threads():
     assert models[0].loss_curve_ == models[1].loss_curve_
 
 
+def test_fit_and_every_prediction_run_blas_on_one_thread(monkeypatch):
+    # The per-step products are small: threads only wait for each other
+    # (measured up to 6x slower on two threads), so the core always runs on
+    # one; the caller's setting is restored afterwards.
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from sklearn_attnrnn import _network
+
+    def blas_threads():
+        info = threadpoolctl.threadpool_info()
+        return {i["num_threads"] for i in info if i["user_api"] == "blas"}
+
+    seen = []
+    forward, loss_and_grads = _network.forward, _network.loss_and_grads
+
+    def spy(function):
+        def call(*args, **kwargs):
+            seen.append(blas_threads())
+            return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(_network, "forward", spy(forward))
+    monkeypatch.setattr(_network, "loss_and_grads", spy(loss_and_grads))
+    X, y = _ragged(30)
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        clf = _fit(AttentionRNNClassifier(hidden_size=4, max_iter=2), X, y)
+        clf.predict_proba(X)
+        clf.predict(X)
+        clf.score(X, y)
+        clf.attention_weights(X)
+        assert blas_threads() == {2}
+    assert len(seen) >= 4 and all(threads == {1} for threads in seen)
+
+
 def test_convergence_warning_when_max_iter_is_reached():
     X, y = _ragged(30)
     with pytest.warns(ConvergenceWarning, match=re.escape("Maximum iterations (3)")):
