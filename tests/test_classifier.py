@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _mask_free import batch_loss_and_grads_without_masks
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -122,7 +123,6 @@ def test_fit_and_every_prediction_run_blas_on_one_thread(monkeypatch):
     # (measured up to 6x slower on two threads), so the core always runs on
     # one; the caller's setting is restored afterwards.
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from sklearn_attnrnn import _network
 
     def blas_threads():
         info = threadpoolctl.threadpool_info()
@@ -406,21 +406,7 @@ PARAMS = ("U_", "W_", "b_", "V_", "c_")
 class _FitOfBeforeDropout(AttentionRNNClassifier):
     """The fit as it was before the dropout parameters: no masks at all."""
 
-    def _batch_loss_and_grads(
-        self, values, lengths, targets, weights, total, params, workspace, core_kwargs
-    ):
-        X = values[:, : int(lengths.max())].transpose(1, 0, 2)
-        return _network.loss_and_grads(
-            params,
-            X,
-            lengths,
-            targets,
-            weights / total,
-            loss=self._loss,
-            l2=self.alpha / total,
-            workspace=workspace,
-            **core_kwargs,
-        )
+    _batch_loss_and_grads = batch_loss_and_grads_without_masks
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])

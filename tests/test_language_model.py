@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from _mask_free import batch_loss_and_grads_without_masks
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -583,21 +584,7 @@ def test_grid_search_uses_score():
 class _LMOfBeforeDropout(CharLanguageModel):
     """The fit as it was before the dropout parameters: no masks at all."""
 
-    def _batch_loss_and_grads(
-        self, values, lengths, targets, weights, total, params, workspace, core_kwargs
-    ):
-        X = values[:, : int(lengths.max())].transpose(1, 0, 2)
-        return _network.loss_and_grads(
-            params,
-            X,
-            lengths,
-            self._time_major_targets(targets, X),
-            weights / total,
-            loss=self._loss,
-            l2=self.alpha / total,
-            workspace=workspace,
-            **core_kwargs,
-        )
+    _batch_loss_and_grads = batch_loss_and_grads_without_masks
 
 
 def test_dropout_zero_unchanged_dropout_reproducible_predictions_plain():

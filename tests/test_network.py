@@ -40,13 +40,8 @@ def _numerical_grads(params, fun, eps=1e-6):
     return grads
 
 
-@pytest.mark.parametrize("output", ["last", "every"])
-@pytest.mark.parametrize("attention", [True, False])
-@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
-@pytest.mark.parametrize("scale", [1.0, 0.4])
-def test_gradients_match_finite_differences(output, attention, loss, scale):
-    params, X, Y, w = _problem(output, loss)
-    kwargs = dict(loss=loss, output=output, attention=attention, scale=scale, l2=0.05)
+def _assert_gradients_match_finite_differences(params, X, Y, w, **kwargs):
+    """loss_and_grads' gradient equals central differences of its loss."""
     _, grads = _network.loss_and_grads(params, X, LENGTHS, Y, w, **kwargs)
     numerical = _numerical_grads(
         params, lambda p: _network.loss_and_grads(p, X, LENGTHS, Y, w, **kwargs)[0]
@@ -55,6 +50,16 @@ def test_gradients_match_finite_differences(output, attention, loss, scale):
         err = np.abs(grads[name] - numerical[name]).max()
         rel = err / max(np.abs(numerical[name]).max(), 1e-12)
         assert rel < 1e-6, (name, rel)
+
+
+@pytest.mark.parametrize("output", ["last", "every"])
+@pytest.mark.parametrize("attention", [True, False])
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+@pytest.mark.parametrize("scale", [1.0, 0.4])
+def test_gradients_match_finite_differences(output, attention, loss, scale):
+    params, X, Y, w = _problem(output, loss)
+    kwargs = dict(loss=loss, output=output, attention=attention, scale=scale, l2=0.05)
+    _assert_gradients_match_finite_differences(params, X, Y, w, **kwargs)
 
 
 @pytest.mark.parametrize("output", ["last", "every"])
@@ -203,14 +208,7 @@ def test_gradients_with_dropout_masks_match_finite_differences(
     kwargs = dict(
         loss=loss, output=output, attention=attention, scale=0.4, l2=0.05, **masks
     )
-    _, grads = _network.loss_and_grads(params, X, LENGTHS, Y, w, **kwargs)
-    numerical = _numerical_grads(
-        params, lambda p: _network.loss_and_grads(p, X, LENGTHS, Y, w, **kwargs)[0]
-    )
-    for name in _network.PARAM_NAMES:
-        err = np.abs(grads[name] - numerical[name]).max()
-        rel = err / max(np.abs(numerical[name]).max(), 1e-12)
-        assert rel < 1e-6, (name, rel)
+    _assert_gradients_match_finite_differences(params, X, Y, w, **kwargs)
 
 
 def test_dropout_masks_are_the_masked_recurrence_written_step_by_step():
