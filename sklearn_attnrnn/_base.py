@@ -11,6 +11,7 @@ how a validation set is scored.
 import copy
 import functools
 import sys
+import threading
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -168,26 +169,44 @@ def _blas_controller():
     return _BLAS_CONTROLLER[0]
 
 
-def one_blas_thread():
+class one_blas_thread:
     """A context in which BLAS runs on one thread (fit, and every predict).
 
     The core's matrix products are one small product per time step: with
     several threads each one waits for its helpers to wake, which made
     ``predict_proba`` up to 6x slower on two threads than on one (see
     ``benchmarks/README.md``), and one thread also keeps a fit identical
-    whatever the machine's thread count. The limit is process-wide while
-    the context lasts (threadpoolctl); entering it costs ~15 us.
-
-    Returns
-    -------
-    context : context manager
+    whatever the machine's thread count. The limit is process-wide
+    (threadpoolctl): it is set when the first of any overlapping contexts
+    (in any thread) is entered and lifted when the last one is left, so
+    concurrent fits and predictions neither lift it under each other nor
+    leave it behind. Entering costs ~15 us.
 
     Examples
     --------
     >>> with one_blas_thread():
     ...     pass
     """
-    return _blas_controller().limit(limits=1, user_api="blas")
+
+    _lock = threading.Lock()
+    _depth = 0
+    _limiter = None  # threadpoolctl's limiter while any context is open
+
+    def __enter__(self):
+        cls = type(self)
+        with cls._lock:
+            if cls._depth == 0:
+                cls._limiter = _blas_controller().limit(limits=1, user_api="blas")
+            cls._depth += 1
+        return self
+
+    def __exit__(self, *exc_info):
+        cls = type(self)
+        with cls._lock:
+            cls._depth -= 1
+            if cls._depth == 0:
+                limiter, cls._limiter = cls._limiter, None
+                limiter.restore_original_limits()
 
 
 def _on_one_blas_thread(method):
@@ -387,6 +406,26 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
+    def _check_solver_options(self, incremental):
+        """Reject option combinations no solver can honour, before any change."""
+        if self.solver == "lbfgs" and incremental:
+            raise ValueError("partial_fit is not available with solver='lbfgs'.")
+        rates = {"dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout}
+        rates = {name: rate for name, rate in rates.items() if rate}
+        if self.solver == "lbfgs" and rates:
+            given = " and ".join(f"{name}={rate}" for name, rate in rates.items())
+            raise ValueError(
+                f"{given} needs a stochastic solver ('adam' or 'sgd'): with "
+                "solver='lbfgs' the dropout masks would change the loss between "
+                "L-BFGS's evaluations. Set it to 0 or change the solver."
+            )
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: one call is "
+                "one pass over the data it is given, so there is no held-out "
+                "set to stop on. Set early_stopping=False."
+            )
+
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         if y is None:
             raise ValueError(
@@ -395,22 +434,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             )
         fitted = hasattr(self, "U_")
         continuing = fitted and (incremental or self.warm_start)
-        if self.solver == "lbfgs" and incremental:
-            raise ValueError("partial_fit is not available with solver='lbfgs'.")
-        if self.solver == "lbfgs" and (self.dropout or self.recurrent_dropout):
-            raise ValueError(
-                f"dropout={self.dropout} and recurrent_dropout="
-                f"{self.recurrent_dropout} need a stochastic solver ('adam' or "
-                "'sgd'): with solver='lbfgs' the dropout masks would change the "
-                "loss between L-BFGS's evaluations. Set both to 0 or change "
-                "the solver."
-            )
-        if incremental and self.early_stopping:
-            raise ValueError(
-                "partial_fit does not support early_stopping=True: one call is "
-                "one pass over the data it is given, so there is no held-out "
-                "set to stop on. Set early_stopping=False."
-            )
+        self._check_solver_options(incremental)
         values, lengths = check_sequences(
             self,
             X,
@@ -429,7 +453,11 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                 f"sequences and {len(targets)} targets."
             )
         sample_weight = self._check_weights(sample_weight, targets, values)
-        self._random_state = check_random_state(self.random_state)
+        if not continuing or not hasattr(self, "_random_state"):
+            self._random_state = check_random_state(self.random_state)
+        # else: partial_fit and warm_start go on with the fit's random stream
+        # (shuffling, dropout masks), as if the epochs had run in one fit,
+        # instead of drawing the same permutation and masks again.
 
         if continuing:
             values = values.astype(self.U_.dtype, copy=False)
@@ -993,7 +1021,11 @@ default="constant"
         Seeds every source of randomness: the initial parameters, the
         shuffling, the validation split and the dropout masks (drawn only
         when a dropout rate is above 0). An int gives identical models
-        from identical data, whatever the number of BLAS threads.
+        from identical data, whatever the number of BLAS threads. A fit
+        that continues (``partial_fit``, ``warm_start=True``) goes on with
+        the random stream of the fit before it, so 3 + 4 warm-started
+        epochs equal 7 epochs of one fit, and each call draws new shuffles
+        and dropout masks (scikit-learn's MLP re-seeds at every call).
 
     tol : float, default=1e-4
         Training stops when the loss (or validation score) has not improved

@@ -324,6 +324,7 @@ class CharLanguageModel(BaseAttentionRNN):
         return texts, sample_weight
 
     def _fit_texts(self, X, sample_weight, *, incremental):
+        self._check_solver_options(incremental)  # before the vocabulary changes
         texts, sample_weight = self._check_text_fit(X, sample_weight)
         continuing = hasattr(self, "U_") and (incremental or self.warm_start)
         if not continuing:

@@ -567,3 +567,65 @@ def test_dropout_rates_outside_0_1_are_rejected(name, value):
     X, y = _ragged(20)
     with pytest.raises(ValueError, match=rf"'{name}' parameter .* range \[0.0, 1.0\)"):
         AttentionRNNClassifier(**{name: value}).fit(X, y)
+
+
+def test_concurrent_predictions_leave_the_blas_threads_as_they_were():
+    # The one-thread limit is process-wide: overlapping calls from several
+    # threads must neither lift it under each other nor leave it behind.
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn_attnrnn._base import one_blas_thread
+
+    def blas_threads():
+        info = threadpoolctl.threadpool_info()
+        return {i["num_threads"] for i in info if i["user_api"] == "blas"}
+
+    X, y = _ragged(30)
+    clf = _fit(AttentionRNNClassifier(hidden_size=4, max_iter=2), X, y)
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        expected = clf.predict_proba(X)
+        for _ in range(5):
+            with ThreadPoolExecutor(4) as pool:
+                results = list(pool.map(lambda _: clf.predict_proba(X), range(40)))
+            assert blas_threads() == {2} and one_blas_thread._depth == 0
+            assert all(np.array_equal(r, expected) for r in results)
+        # Overlapping contexts, interleaved as two threads may: the limit
+        # holds until the last one is left, then the caller's 2 is back.
+        first, second = one_blas_thread(), one_blas_thread()
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert blas_threads() == {1}
+        second.__exit__(None, None, None)
+        assert blas_threads() == {2}
+
+
+def test_continued_fits_go_on_with_the_random_stream():
+    # warm_start with shuffling: 3 + 4 epochs are the 7 epochs of one fit;
+    # partial_fit draws new dropout masks at every call, not the same ones.
+    X, y = _ragged(40)
+    params = dict(hidden_size=4, batch_size=10, random_state=0, tol=0.0)
+    params.update(n_iter_no_change=100, recurrent_dropout=0.3, dropout=0.2)
+    straight = _fit(AttentionRNNClassifier(max_iter=7, **params), X, y)
+    warm = _fit(AttentionRNNClassifier(max_iter=3, warm_start=True, **params), X, y)
+    _fit(warm.set_params(max_iter=4), X, y)
+    for name in PARAMS:
+        assert np.array_equal(getattr(warm, name), getattr(straight, name))
+
+    masks = []
+    draw = _network.dropout_masks
+
+    def recorded(*args, **kwargs):
+        drawn = draw(*args, **kwargs)
+        masks.append(drawn[1])  # the recurrent mask of the batch
+        return drawn
+
+    clf = AttentionRNNClassifier(**{**params, "batch_size": 40})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_network, "dropout_masks", recorded)
+        for _ in range(3):
+            clf.partial_fit(X, y, classes=["neg", "pos"])
+    assert len(masks) == 3
+    assert not np.array_equal(masks[0], masks[1])
+    assert not np.array_equal(masks[1], masks[2])

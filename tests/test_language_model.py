@@ -610,3 +610,14 @@ def test_dropout_zero_unchanged_dropout_reproducible_predictions_plain():
 def test_dropout_rate_is_validated(bad):
     with pytest.raises(InvalidParameterError, match="range"):
         CharLanguageModel(**bad).fit(TEXTS)
+
+
+def test_a_rejected_refit_leaves_the_fitted_model_intact():
+    lm = CharLanguageModel(hidden_size=4, max_iter=3, random_state=0).fit("hello")
+    before = lm.predict_proba(["he"])
+    lm.set_params(solver="lbfgs", dropout=0.2)
+    with pytest.raises(ValueError, match=r"^dropout=0.2 needs a stochastic solver"):
+        lm.fit("xyz uvw")  # other characters: must not reach the vocabulary
+    assert_array_equal(lm.predict_proba(["he"]), before)
+    with pytest.raises(ValueError, match="stochastic solver"):
+        clone(lm).fit("xyz")  # unfitted: the same error, not an AttributeError
