@@ -38,6 +38,7 @@ import warnings
 
 import numpy as np
 from _datasets import load_digits_sequences
+from _options import add_rnn_options, rnn_options
 from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -89,13 +90,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--read", choices=["rows", "columns", "pixels"], default="rows")
-    parser.add_argument("--hidden-size", type=int)
-    parser.add_argument("--attention-scores", choices=["scaled", "dot"])
-    parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--alpha", type=float)
-    parser.add_argument("--max-iter", type=int)
-    parser.add_argument("--dropout", type=float)
-    parser.add_argument("--recurrent-dropout", type=float)
+    add_rnn_options(parser)
     parser.add_argument("--no-attention", action="store_true")
     parser.add_argument("--early-stopping", action="store_true")
     return parser.parse_args(argv)
@@ -103,16 +98,7 @@ def parse_args(argv=None):
 
 def rnn_params(args):
     """The RNN's parameters given on the command line (the rest: defaults)."""
-    params = {
-        "hidden_size": args.hidden_size,
-        "attention_scores": args.attention_scores,
-        "learning_rate": args.learning_rate,
-        "alpha": args.alpha,
-        "max_iter": args.max_iter,
-        "dropout": args.dropout,
-        "recurrent_dropout": args.recurrent_dropout,
-    }
-    params = {k: v for k, v in params.items() if v is not None}
+    params = rnn_options(args)
     if args.no_attention:
         params["attention"] = False
     if args.early_stopping:

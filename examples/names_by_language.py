@@ -55,6 +55,7 @@ import warnings
 
 import numpy as np
 from _datasets import NAME_LOCALES, names_train_test_split
+from _options import add_rnn_options, rnn_options
 from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
@@ -178,13 +179,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--max-per-class", type=int, default=500, help="0: every name, no cap"
     )
-    parser.add_argument("--hidden-size", type=int)
-    parser.add_argument("--attention-scores", choices=["scaled", "dot"])
-    parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--alpha", type=float)
-    parser.add_argument("--max-iter", type=int)
-    parser.add_argument("--dropout", type=float)
-    parser.add_argument("--recurrent-dropout", type=float)
+    add_rnn_options(parser)
     return parser.parse_args(argv)
 
 
@@ -211,16 +206,7 @@ def main(argv=None):
         model.fit(X_train, y_train)
         rows.append((name, model.score(X_test, y_test), time.perf_counter() - start))
 
-    overrides = {
-        "hidden_size": args.hidden_size,
-        "attention_scores": args.attention_scores,
-        "learning_rate": args.learning_rate,
-        "alpha": args.alpha,
-        "max_iter": args.max_iter,
-        "dropout": args.dropout,
-        "recurrent_dropout": args.recurrent_dropout,
-    }
-    overrides = {k: v for k, v in overrides.items() if v is not None}
+    overrides = rnn_options(args)
     defaults = AttentionRNNClassifier().get_params()
     summaries = []
     for config in args.configs:

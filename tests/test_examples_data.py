@@ -154,3 +154,15 @@ def test_names_baseline_flattens_one_hot_letters_aligned_at_the_end(monkeypatch)
     assert "".join(letters[flat[0, 2:].argmax(axis=1)]) == "ab"
     assert "".join(letters[flat[1, 1:].argmax(axis=1)]) == "cab"
     assert flat[1, 0].sum() == 0
+
+
+def test_examples_share_their_rnn_options():
+    import doctest
+
+    spec = importlib.util.spec_from_file_location(
+        "_examples_options", _PATH.parent / "_options.py"
+    )
+    options = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(options)
+    result = doctest.testmod(options)
+    assert result.attempted > 0 and result.failed == 0
