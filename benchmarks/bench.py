@@ -607,32 +607,15 @@ def run_scaling(cfg, H=32, F=8, T0=50, N0=1024, epochs=2):
     out = {"H": H, "F": F, "epochs": epochs, "dtype": "float32", "threads": 1}
     with threadpool_limits(limits=1):
         warm_up("float32", False)
-        by_n = []
-        for n in cfg["scaling_n"]:
-            X, y, _ = make_data(n, T0, F, np.float32, seed=4)
-            fit = lambda X=X, y=y: numpy_fit(X, y, H, epochs)  # noqa: E731
-            t, _ = best_time(fit, cfg["repeat"])
-            by_n.append(
-                {
-                    "N": n,
-                    "T": T0,
-                    "seconds": t,
-                    "us_per_seq_step": t / (n * T0 * epochs) * 1e6,
-                }
-            )
-        by_t = []
-        for T in cfg["scaling_t"]:
-            X, y, _ = make_data(N0, T, F, np.float32, seed=4)
-            fit = lambda X=X, y=y: numpy_fit(X, y, H, epochs)  # noqa: E731
-            t, _ = best_time(fit, cfg["repeat"])
-            by_t.append(
-                {
-                    "N": N0,
-                    "T": T,
-                    "seconds": t,
-                    "us_per_seq_step": t / (N0 * T * epochs) * 1e6,
-                }
-            )
+
+        def timed(n, T):
+            X, y, _ = make_data(n, T, F, np.float32, seed=4)
+            t, _ = best_time(lambda: numpy_fit(X, y, H, epochs), cfg["repeat"])
+            per_step = t / (n * T * epochs) * 1e6
+            return {"N": n, "T": T, "seconds": t, "us_per_seq_step": per_step}
+
+        by_n = [timed(n, T0) for n in cfg["scaling_n"]]
+        by_t = [timed(N0, T) for T in cfg["scaling_t"]]
     out["by_n"], out["by_t"] = by_n, by_t
     print(f"\nFit time growth (H={H}, F={F}, float32, 1 thread, {epochs} epochs)")
     for label, rows in (("N", by_n), ("T", by_t)):
