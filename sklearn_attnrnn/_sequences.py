@@ -95,8 +95,9 @@ def _masked_as_nan(X, name="X", *, one_sequence=False):
                 problem = "a sequence masked entirely"
             index = index[1:] if one_sequence else index
             where = ", ".join(f"{a} {int(i)}" for a, i in zip(axes, index))
+            where = f" ({where})" if where else ""
             raise ValueError(
-                f"{name} is a masked array with {problem} ({where}). Masked "
+                f"{name} is a masked array with {problem}{where}. Masked "
                 "entries are read as padding, which must be whole steps (all "
                 "features) at the end of a sequence, leaving at least one. Fill "
                 f"the others ({name}.filled(value)) or pass {name}.data."

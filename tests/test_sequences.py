@@ -242,3 +242,9 @@ def test_tslearn_datasets_are_the_padded_3d_form():
     values, lengths = check_sequences(BaseEstimator(), X, reset=True)
     assert lengths.tolist() == [3, 2]
     np.testing.assert_array_equal(values[:, :, 0], [[1.0, 2.0, 3.0], [4.0, 5.0, 0.0]])
+
+
+def test_a_masked_item_masked_entirely_is_an_empty_sequence():
+    item = np.ma.masked_array(np.ones((2, 2)), mask=True)
+    with pytest.raises(ValueError, match=r"X\[1\] is a masked array with a sequence "):
+        check_sequences(BaseEstimator(), [np.ones((2, 2)), item], reset=True)
