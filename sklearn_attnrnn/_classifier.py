@@ -1,5 +1,7 @@
 """Sequence classification with the attention RNN."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
@@ -126,6 +128,17 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
     def _target_weights(self, targets):
         if self.class_weight is None:
             return None
+        if isinstance(self.class_weight, dict):
+            for label, weight in self.class_weight.items():
+                if (
+                    not isinstance(weight, Real)
+                    or isinstance(weight, bool)
+                    or not (np.isfinite(weight) and weight >= 0)
+                ):
+                    raise ValueError(
+                        f"class_weight[{label!r}] is {weight!r}; class weights "
+                        "must be finite numbers >= 0 (0 ignores the class)."
+                    )
         # Weights per class from the classes present in y, as scikit-learn.
         return compute_sample_weight(self.class_weight, self.classes_[targets])
 
