@@ -7,10 +7,7 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import (
-    _check_partial_fit_first_call,
-    check_classification_targets,
-)
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from . import _network
@@ -189,7 +186,20 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
         self : object
             The estimator.
         """
-        _check_partial_fit_first_call(self, classes)
+        # scikit-learn's _check_partial_fit_first_call, without setting
+        # classes_ before the fit's transaction.
+        fitted = getattr(self, "classes_", None)
+        if fitted is None and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if (
+            fitted is not None
+            and classes is not None
+            and not np.array_equal(fitted, unique_labels(classes))
+        ):
+            raise ValueError(
+                f"`classes={classes!r}` is not the same as on last call to "
+                f"partial_fit, was: {fitted!r}"
+            )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X):

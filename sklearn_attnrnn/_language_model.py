@@ -866,7 +866,9 @@ CharLanguageModel.__doc__ = f"""Character-level language model: an attention RNN
     start_marker : str or None, default=None
         A character put before every text (in fit, and before every prefix at
         prediction), so that the first character of a text is predicted too
-        and ``sample("")`` can start a text. It must not occur in the texts.
+        and ``sample("")`` can start a text. It must not occur in the texts
+        or prefixes; ``predict`` and ``sample`` never emit it (unless it is
+        also the ``end_marker``).
 
     end_marker : str or None, default=None
         A character put after every text, so that the model learns where texts
