@@ -33,6 +33,7 @@ from sklearn.utils.validation import (
 from threadpoolctl import ThreadpoolController
 
 from . import _network
+from ._callbacks import CallbackSupportMixin, FitTasks
 from ._optimizers import AdamOptimizer, SGDOptimizer, clip_grads_by_global_norm
 from ._sequences import check_sequences, to_time_major
 
@@ -247,7 +248,7 @@ def _version():
     return __version__
 
 
-class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
+class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the attention RNN estimators; not for direct use.
 
     See :class:`~sklearn_attnrnn.AttentionRNNClassifier` for the parameters.
@@ -486,7 +487,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                 state.update({name + "_": params[name] for name in params})
         self.__dict__ = state
 
-    def _transaction(self, fit_state, *, incremental, **kwargs):
+    def _transaction(self, fit_state, *, incremental, X, y, sample_weight, **kwargs):
         """Run ``fit_state`` on a side copy of the estimator; commit it once.
 
         Any exception before the commit leaves the estimator exactly as it
@@ -496,9 +497,30 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         commits what it kept first, then raises or warns.
         """
         continuing = self._continues(incremental)
+        if self.solver == "lbfgs":
+            # scipy's callback ends an iteration and begins the next: the
+            # last one begun never runs.
+            max_subtasks = self.max_iter + 1
+        else:
+            max_subtasks = 1 if incremental else self.max_iter
+        tasks = FitTasks(
+            self,
+            X,
+            self._callback_targets(X, y),
+            None if sample_weight is None else {"sample_weight": sample_weight},
+            max_subtasks,
+        )
         side = self._side_copy()
         try:
-            fit_state(side, incremental=incremental, **kwargs)
+            fit_state(
+                side,
+                incremental=incremental,
+                tasks=tasks,
+                X=X,
+                y=y,
+                sample_weight=sample_weight,
+                **kwargs,
+            )
         except _FitStopped as stopped:
             if not stopped.kept:
                 raise stopped.error from None
@@ -506,9 +528,24 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             if stopped.warning is None:
                 raise stopped.error from None
             warnings.warn(stopped.warning, UserWarning, stacklevel=3)
-            return self
-        self._commit(side, continuing)
+        else:
+            self._commit(side, continuing)
+        tasks.close()
         return self
+
+    def _callback_targets(self, X, y):
+        """What the callbacks get as ``y`` (a ScoringMonitor scores on X, y)."""
+        return y
+
+    def _fitted_state(self):
+        """The fitted attributes as they are now, copied: what a callback's
+        ``fitted_estimator`` is made of while training goes on changing them."""
+        shared = self.get_params(deep=False)
+        return {
+            key: copy.deepcopy(value)
+            for key, value in vars(self).items()
+            if key not in shared and not key.startswith(_CALLBACK_STATE)
+        }
 
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         return self._transaction(
@@ -520,7 +557,9 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             classes=classes,
         )
 
-    def _fit_state(self, *, X, y, sample_weight=None, incremental=False, classes=None):
+    def _fit_state(
+        self, *, X, y, sample_weight=None, incremental=False, classes=None, tasks
+    ):
         """The fit itself, run on the side copy (see :meth:`_transaction`)."""
         if y is None:
             raise ValueError(
@@ -582,10 +621,10 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         # fit that ends first, which changes only the last bits.
         with one_blas_thread():
             if self.solver == "lbfgs":
-                self._fit_lbfgs(values, lengths, targets, sample_weight)
+                self._fit_lbfgs(values, lengths, targets, sample_weight, tasks)
             else:
                 self._fit_stochastic(
-                    values, lengths, targets, sample_weight, incremental
+                    values, lengths, targets, sample_weight, incremental, tasks
                 )
         return self
 
@@ -696,7 +735,9 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             **core_kwargs,
         )
 
-    def _fit_stochastic(self, values, lengths, targets, sample_weight, incremental):
+    def _fit_stochastic(
+        self, values, lengths, targets, sample_weight, incremental, tasks
+    ):
         n_samples = len(lengths)
         rng = self._random_state
         X_val = None
@@ -755,6 +796,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         evaluated = None
         for _ in range(self.max_iter):
             start = time.perf_counter()
+            tasks.begin("epoch", self._fitted_state)
             # What to go back to if this epoch is interrupted or diverges.
             snapshot = self._epoch_snapshot(theta)
             try:
@@ -811,6 +853,8 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                 self._update_no_improvement_count(X_val is not None, params)
             except KeyboardInterrupt:
                 self._interrupted(snapshot, theta, start_iter)
+            # A callback asking to stop ends training as early stopping does.
+            stop_asked = tasks.end(self._fitted_state)
 
             if self.verbose:
                 message = f"Epoch {self.n_iter_}: loss = {self.loss_:.8f}"
@@ -828,6 +872,10 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                 if optimizer.trigger_stopping(msg, self.verbose):
                     break
                 self._no_improvement_count = 0
+            if stop_asked:
+                if self.verbose:
+                    print("A callback asked to stop. Stopping.")
+                break
             if incremental:
                 break
         else:
@@ -997,7 +1045,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             kept=True,
         )
 
-    def _fit_lbfgs(self, values, lengths, targets, sample_weight):
+    def _fit_lbfgs(self, values, lengths, targets, sample_weight, tasks):
         """Full-batch L-BFGS-B through scipy, the gradient summed in chunks."""
         params = self._params
         names = _network.PARAM_NAMES
@@ -1046,10 +1094,21 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         # loss decreases from one to the next: the last one is the best).
         curve, last = [], {}
 
+        def state_at(x):
+            """The fitted attributes with L-BFGS's parameters x."""
+            return lambda: {
+                **self._fitted_state(),
+                **{k + "_": value for k, value in unpack(x).items()},
+            }
+
         def iteration_ends(intermediate_result):
             curve.append(float(intermediate_result.fun))
             last["x"] = intermediate_result.x.copy()
+            if tasks.end(state_at(last["x"])):
+                raise StopIteration  # a callback asked to stop: scipy stops
+            tasks.begin("lbfgs-iter", state_at(last["x"]))
 
+        tasks.begin("lbfgs-iter", state_at(theta0))
         try:
             result = scipy.optimize.minimize(
                 loss_and_grad,
@@ -1097,8 +1156,12 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                 ),
                 kept=True,
             )
+        tasks.end(None)  # the iteration begun last, which never ran
+        if result.status == 99:  # stopped by a callback: no convergence check
+            n_iter = result.nit
+        else:
+            n_iter = _check_optimize_result("lbfgs", result, self.max_iter)
         # += : a warm start adds iterations, as the stochastic solvers add epochs
-        n_iter = _check_optimize_result("lbfgs", result, self.max_iter)
         self._lbfgs_keeps(result.x, curve or [float(result.fun)], n_iter, unpack)
 
     def _lbfgs_keeps(self, x, curve, n_iter, unpack):
@@ -1328,6 +1391,10 @@ default="constant"
 
     verbose : bool, default=False
         Print one line per epoch: epoch, loss, validation score, seconds.
+        With scikit-learn >= 1.9, ``set_callbacks`` takes scikit-learn's
+        callbacks too (``ProgressBar``, ``ScoringMonitor``): one task per
+        epoch, or per L-BFGS iteration; a callback asking to stop ends
+        training as early stopping does.
 
     warm_start : bool, default=False
         Continue from the fitted parameters *and* the optimizer's state (Adam

@@ -346,10 +346,16 @@ class CharLanguageModel(BaseAttentionRNN):
             type(self)._fit_texts_state,
             incremental=incremental,
             X=X,
+            y=None,
             sample_weight=sample_weight,
         )
 
-    def _fit_texts_state(self, *, X, sample_weight, incremental):
+    def _callback_targets(self, X, y):
+        # The targets are the texts' own next characters: the callbacks get
+        # the texts as y, so that a ScoringMonitor records score(X) per epoch.
+        return X
+
+    def _fit_texts_state(self, *, X, y, sample_weight, incremental, tasks):
         self._check_solver_options(incremental)
         texts, sample_weight = self._check_text_fit(X, sample_weight)
         if not self._continues(incremental):
@@ -376,6 +382,7 @@ class CharLanguageModel(BaseAttentionRNN):
                 y=targets,
                 sample_weight=sample_weight,
                 incremental=incremental,
+                tasks=tasks,
             )
         finally:
             # The input is text: like scikit-learn's text vectorizers, the
