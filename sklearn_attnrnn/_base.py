@@ -485,6 +485,9 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             ):
                 flat[...] = _flatten(new)
                 state.update({name + "_": params[name] for name in params})
+        # One assignment: no half-committed estimator (only a Ctrl-C between
+        # the flat copy above and this line could see new parameters with the
+        # old history).
         self.__dict__ = state
 
     def _transaction(self, fit_state, *, incremental, X, y, sample_weight, **kwargs):
@@ -746,13 +749,26 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self.best_validation_score_ = -np.inf
             if self.validation_scores_ is None:
                 self.validation_scores_ = []
+            stratify = self._validation_split_stratify(targets)
+            n_val = int(np.ceil(self.validation_fraction * n_samples))
+            if stratify is not None:
+                n_classes = len(np.unique(stratify))
+                if min(n_val, n_samples - n_val) < n_classes:
+                    raise ValueError(
+                        "The validation split cannot hold every class: "
+                        f"validation_fraction={self.validation_fraction} of "
+                        f"{n_samples} samples leaves {n_val} for validation and "
+                        f"{n_samples - n_val} for training, fewer than the "
+                        f"{n_classes} classes. Change validation_fraction or "
+                        "pass more data."
+                    )
             # An integer from rng keeps the split reproducible and independent
             # of what train_test_split does with a RandomState.
             split = train_test_split(
                 np.arange(n_samples),
                 random_state=rng.randint(np.iinfo(np.int32).max),
                 test_size=self.validation_fraction,
-                stratify=self._validation_split_stratify(targets),
+                stratify=stratify,
             )
             train, val = split
             if len(val) < 2:
@@ -796,10 +812,10 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         evaluated = None
         for _ in range(self.max_iter):
             start = time.perf_counter()
-            tasks.begin("epoch", self._fitted_state)
             # What to go back to if this epoch is interrupted or diverges.
             snapshot = self._epoch_snapshot(theta)
             try:
+                tasks.begin("epoch", self._fitted_state)
                 if self.shuffle:
                     order = rng.permutation(n_samples)
                 epoch_loss = 0.0
@@ -851,32 +867,31 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 if score is not None:
                     self.validation_scores_.append(score)
                 self._update_no_improvement_count(X_val is not None, params)
-            except KeyboardInterrupt:
-                self._interrupted(snapshot, theta, start_iter)
-            # A callback asking to stop ends training as early stopping does.
-            stop_asked = tasks.end(self._fitted_state)
-
-            if self.verbose:
-                message = f"Epoch {self.n_iter_}: loss = {self.loss_:.8f}"
-                if score is not None:
-                    message += f", validation score = {score:.6f}"
-                seconds = time.perf_counter() - start
-                print(f"{message} ({seconds:.2f} s)", file=sys.stdout, flush=True)
-
-            if self._no_improvement_count > self.n_iter_no_change:
-                what = "Validation score" if X_val is not None else "Training loss"
-                msg = (
-                    f"{what} did not improve more than tol={self.tol} for "
-                    f"{self.n_iter_no_change} consecutive epochs."
-                )
-                if optimizer.trigger_stopping(msg, self.verbose):
-                    break
-                self._no_improvement_count = 0
-            if stop_asked:
+                # A callback asking to stop ends training as early stopping does.
+                stop = tasks.end(self._fitted_state)
                 if self.verbose:
-                    print("A callback asked to stop. Stopping.")
-                break
-            if incremental:
+                    message = f"Epoch {self.n_iter_}: loss = {self.loss_:.8f}"
+                    if score is not None:
+                        message += f", validation score = {score:.6f}"
+                    seconds = time.perf_counter() - start
+                    print(f"{message} ({seconds:.2f} s)", file=sys.stdout, flush=True)
+                    if stop:
+                        print("A callback asked to stop. Stopping.")
+                if self._no_improvement_count > self.n_iter_no_change:
+                    what = "Validation score" if X_val is not None else "Training loss"
+                    msg = (
+                        f"{what} did not improve more than tol={self.tol} for "
+                        f"{self.n_iter_no_change} consecutive epochs."
+                    )
+                    if optimizer.trigger_stopping(msg, self.verbose):
+                        stop = True
+                    else:
+                        self._no_improvement_count = 0
+            except KeyboardInterrupt:
+                # Anywhere in the epoch, its bookkeeping included: the epoch
+                # counts only once all of it is done.
+                self._interrupted(snapshot, theta, start_iter)
+            if stop or incremental:
                 break
         else:
             if not incremental:

@@ -182,6 +182,23 @@ def test_a_failing_callback_leaves_the_model_as_it_was():
     assert_array_equal(model.predict_proba(X), before)
 
 
+def test_ctrl_c_inside_a_callback_drops_the_unfinished_epoch():
+    class Interrupting(Recorder):
+        def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+            self.ended.append(context.task_name)
+            if len(self.ended) == 3:  # the end of epoch 3
+                raise KeyboardInterrupt
+
+    params = dict(hidden_size=3, max_iter=10, random_state=0)
+    model = AttentionRNNClassifier(**params).set_callbacks(Interrupting())
+    with pytest.warns(UserWarning, match="during epoch 3; .* after epoch 2,"):
+        model.fit(X, Y)
+    assert model.n_iter_ == len(model.loss_curve_) == 2
+    ref = AttentionRNNClassifier(**{**params, "max_iter": 2}).fit(X, Y)
+    for k in PARAMS:
+        assert_array_equal(getattr(model, k), getattr(ref, k))
+
+
 @pytest.mark.parametrize("meta", ["pipeline", "grid search"])
 def test_callbacks_reach_the_epochs_through_meta_estimators(meta):
     recorder = Recorder()
