@@ -34,6 +34,7 @@ from sklearn.utils.validation import (
 from threadpoolctl import ThreadpoolController
 
 from . import _network
+from ._callbacks import CallbackSupportMixin, FitTasks
 from ._optimizers import AdamOptimizer, SGDOptimizer, clip_grads_by_global_norm
 from ._sequences import check_sequences, to_time_major
 
@@ -157,6 +158,27 @@ def _flatten_optimizer_state(optimizer):
             setattr(optimizer, attr, {"theta": _flatten(state)})
 
 
+class _FitStopped(Exception):
+    """Raised on a fit's side copy when training stops early.
+
+    ``kept`` says whether the side copy holds a state worth committing (the
+    best parameters reached, with the history that matches them); then
+    ``warning`` is warned if given, else ``error`` is raised; without
+    anything kept, ``error`` is raised and the estimator is left as it was.
+    """
+
+    def __init__(self, error, *, kept, warning=None):
+        super().__init__(error)
+        self.error = error
+        self.kept = kept
+        self.warning = warning
+
+
+# Attributes of scikit-learn's callback machinery: shared with a fit's side
+# copy, never copied (they hold the callbacks and their task contexts).
+_CALLBACK_STATE = ("_skl_", "_callback_", "_parent_callback_")
+
+
 _BLAS_CONTROLLER = []
 
 
@@ -229,7 +251,7 @@ def _version():
     return __version__
 
 
-class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
+class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the attention RNN estimators; not for direct use.
 
     See :class:`~sklearn_attnrnn.AttentionRNNClassifier` for the parameters.
@@ -440,14 +462,128 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                 "set to stop on. Set early_stopping=False."
             )
 
+    def _continues(self, incremental):
+        """Whether this call continues the fitted network (partial_fit, or
+        fit with warm_start) instead of starting a new one."""
+        return hasattr(self, "U_") and (incremental or self.warm_start)
+
+    def _side_copy(self):
+        """A private copy of the estimator to build and train a fit's new
+        state on: the hyperparameters (and callbacks) shared, every fitted
+        attribute and private fit state copied, so that nothing the fit does
+        reaches ``self`` before :meth:`_commit`."""
+        side = object.__new__(type(self))
+        shared = self.get_params(deep=False)
+        side.__dict__ = {
+            key: value
+            if key in shared or key.startswith(_CALLBACK_STATE)
+            else copy.deepcopy(value)
+            for key, value in self.__dict__.items()
+        }
+        return side
+
+    def _commit(self, side, continuing):
+        """Make ``side``'s state the estimator's, in one assignment.
+
+        A fit that continues the network writes the new parameters into the
+        fitted arrays (one flat copy), so that references to them stay live
+        from one ``partial_fit`` / warm-started ``fit`` to the next.
+        """
+        state = dict(side.__dict__)
+        if continuing:
+            flat, params = _as_flat_views(self._params)
+            new = side._params
+            if all(
+                new[k].shape == params[k].shape and new[k].dtype == params[k].dtype
+                for k in params
+            ):
+                flat[...] = _flatten(new)
+                state.update({name + "_": params[name] for name in params})
+        # One assignment: no half-committed estimator (only a Ctrl-C between
+        # the flat copy above and this line could see new parameters with the
+        # old history).
+        self.__dict__ = state
+
+    def _transaction(self, fit_state, *, incremental, X, y, sample_weight, **kwargs):
+        """Run ``fit_state`` on a side copy of the estimator; commit it once.
+
+        Any exception before the commit leaves the estimator exactly as it
+        was (a fitted model predicts as before, bit for bit; an unfitted one
+        stays unfitted). A fit that stops early with something worth keeping
+        (divergence after a finite epoch, Ctrl-C after a completed one)
+        commits what it kept first, then raises or warns.
+        """
+        continuing = self._continues(incremental)
+        if self.solver == "lbfgs":
+            # scipy's callback ends an iteration and begins the next: the
+            # last one begun never runs.
+            max_subtasks = self.max_iter + 1
+        else:
+            max_subtasks = 1 if incremental else self.max_iter
+        tasks = FitTasks(
+            self,
+            X,
+            self._callback_targets(X, y),
+            None if sample_weight is None else {"sample_weight": sample_weight},
+            max_subtasks,
+        )
+        side = self._side_copy()
+        try:
+            fit_state(
+                side,
+                incremental=incremental,
+                tasks=tasks,
+                X=X,
+                y=y,
+                sample_weight=sample_weight,
+                **kwargs,
+            )
+        except _FitStopped as stopped:
+            if not stopped.kept:
+                raise stopped.error from None
+            self._commit(side, continuing)
+            if stopped.warning is None:
+                raise stopped.error from None
+            warnings.warn(stopped.warning, UserWarning, stacklevel=3)
+        else:
+            self._commit(side, continuing)
+        tasks.close()
+        return self
+
+    def _callback_targets(self, X, y):
+        """What the callbacks get as ``y`` (a ScoringMonitor scores on X, y)."""
+        return y
+
+    def _fitted_state(self):
+        """The fitted attributes as they are now, copied: what a callback's
+        ``fitted_estimator`` is made of while training goes on changing them."""
+        shared = self.get_params(deep=False)
+        return {
+            key: copy.deepcopy(value)
+            for key, value in vars(self).items()
+            if key not in shared and not key.startswith(_CALLBACK_STATE)
+        }
+
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+        return self._transaction(
+            type(self)._fit_state,
+            incremental=incremental,
+            X=X,
+            y=y,
+            sample_weight=sample_weight,
+            classes=classes,
+        )
+
+    def _fit_state(
+        self, *, X, y, sample_weight=None, incremental=False, classes=None, tasks
+    ):
+        """The fit itself, run on the side copy (see :meth:`_transaction`)."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target "
                 "y is None."
             )
-        fitted = hasattr(self, "U_")
-        continuing = fitted and (incremental or self.warm_start)
+        continuing = self._continues(incremental)
         self._check_solver_options(incremental)
         values, lengths = check_sequences(
             self,
@@ -489,6 +625,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                 )
         else:
             self._initialize(values)
+        self._check_penalty_scale(sample_weight)
         self._fitted_version = _version()
 
         if self.solver != "lbfgs":
@@ -507,14 +644,16 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         # fit that ends first, which changes only the last bits.
         with one_blas_thread():
             if self.solver == "lbfgs":
-                self._fit_lbfgs(values, lengths, targets, sample_weight)
+                self._fit_lbfgs(values, lengths, targets, sample_weight, tasks)
             else:
                 self._fit_stochastic(
-                    values, lengths, targets, sample_weight, incremental
+                    values, lengths, targets, sample_weight, incremental, tasks
                 )
         return self
 
     def _check_weights(self, sample_weight, targets, values):
+        """The weight of each sample (sample_weight times class_weight),
+        checked so that the loss, a weighted mean, stays within float range."""
         weights = _check_sample_weight(sample_weight, values[:, 0, 0], dtype=np.float64)
         if sample_weight is not None and not weights.any():
             # the wording of _check_sample_weight since scikit-learn 1.9
@@ -526,12 +665,49 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         implied = self._target_weights(targets)
         if implied is not None:
             weights = weights * implied
-        if not weights.sum() > 0:
+        with np.errstate(over="ignore"):
+            total = weights.sum()
+        if not np.isfinite(total):
+            raise ValueError(
+                f"The sample weights (with class_weight) sum to {total}, beyond "
+                "float64. The loss is a weighted mean, so only their ratios "
+                "matter (and the L2 penalty, divided by their sum): divide "
+                "sample_weight (or class_weight) by a common factor."
+            )
+        if not total > 0:
             raise ValueError(
                 "The sample weights (with class_weight) sum to zero; at least "
                 "one sample needs a positive weight."
             )
+        smallest = weights[weights > 0].min()
+        if smallest < np.finfo(np.float64).tiny:
+            raise ValueError(
+                f"The sample weights (with class_weight) go down to {smallest:.3g}, "
+                "below the smallest normal float64 "
+                f"({np.finfo(np.float64).tiny:.3g}): the loss divided by the "
+                "weight total of a batch of such samples overflows. Multiply "
+                "sample_weight (or class_weight) by a common factor."
+            )
         return weights
+
+    def _check_penalty_scale(self, weights):
+        """Reject an ``alpha`` whose L2 penalty overflows at the start.
+
+        A batch's penalty is alpha / 2 * |theta|^2 divided by the batch's
+        weight total, which can be as small as the smallest positive weight.
+        """
+        dtype = self.U_.dtype
+        smallest = weights[weights > 0].min()
+        squares = float(np.square(_flatten(self._params), dtype=np.float64).sum())
+        with np.errstate(over="ignore"):
+            penalty = self.alpha / 2 * max(squares, 1.0) / smallest
+        if not penalty < np.finfo(dtype).max:
+            raise ValueError(
+                f"alpha={self.alpha} is too large: the L2 penalty "
+                "alpha / 2 * |w|^2 divided by a batch's weight total (here down "
+                f"to {smallest:.3g}) overflows {dtype} at the initial "
+                "parameters. Lower alpha (the default is 1e-4)."
+            )
 
     def _initialize(self, values):
         """Fresh parameters, optimizer and training history."""
@@ -610,7 +786,9 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                 "or set early_stopping=False."
             )
 
-    def _fit_stochastic(self, values, lengths, targets, sample_weight, incremental):
+    def _fit_stochastic(
+        self, values, lengths, targets, sample_weight, incremental, tasks
+    ):
         n_samples = len(lengths)
         rng = self._random_state
         X_val = None
@@ -657,11 +835,17 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         # The core's scratch buffers, reused by every batch of this fit.
         workspace = _network.Workspace()
         core_kwargs = self._core_kwargs()
+        start_iter = self.n_iter_
+        # The start of the latest epoch whose parameters were evaluated (an
+        # epoch's first batch computes the loss before any of its updates):
+        # what a diverging fit goes back to.
+        evaluated = None
         for _ in range(self.max_iter):
             start = time.perf_counter()
             # What to go back to if this epoch is interrupted or diverges.
-            snapshot = (theta.copy(), copy.deepcopy(optimizer))
+            snapshot = self._epoch_snapshot(theta)
             try:
+                tasks.begin("epoch", self._fitted_state)
                 if self.shuffle:
                     order = rng.permutation(n_samples)
                 epoch_loss = 0.0
@@ -690,54 +874,54 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                         )
                         # Finite batch losses can still overflow the sum.
                         epoch_loss += loss * batch_total
-                    if not np.isfinite(loss):
-                        self._diverged(snapshot, loss)
+                    if not (np.isfinite(loss) and np.isfinite(epoch_loss)):
+                        self._diverged(evaluated, theta, loss, targets, start_iter)
+                    evaluated = snapshot  # the epoch's first update comes after
                     grad = {"theta": _flatten(grads)}
                     if self.max_grad_norm is not None:  # None: skip the norm
                         clip_grads_by_global_norm(grad, self.max_grad_norm)
                     optimizer.update({"theta": theta}, grad)
-                    if not np.isfinite(epoch_loss):
-                        self._diverged(snapshot, epoch_loss)
+                if not np.isfinite(theta).all():
+                    self._diverged(evaluated, theta, np.nan, targets, start_iter)
                 score = None
                 if X_val is not None:
-                    score = self._validation_score(
-                        self._decision_function_raw(*X_val[:2]), *X_val[2:]
+                    Omega = self._decision_function_raw(*X_val[:2])
+                    if not np.isfinite(Omega).all():
+                        self._diverged(evaluated, theta, np.inf, targets, start_iter)
+                    score = self._validation_score(Omega, *X_val[2:])
+                self.n_iter_ += 1
+                self.t_ += n_samples
+                self.loss_ = epoch_loss / self._weight_total(sample_weight, lengths)
+                self.loss_curve_.append(self.loss_)
+                optimizer.iteration_ends(self.t_)
+                if score is not None:
+                    self.validation_scores_.append(score)
+                self._update_no_improvement_count(X_val is not None, params)
+                # A callback asking to stop ends training as early stopping does.
+                stop = tasks.end(self._fitted_state)
+                if self.verbose:
+                    message = f"Epoch {self.n_iter_}: loss = {self.loss_:.8f}"
+                    if score is not None:
+                        message += f", validation score = {score:.6f}"
+                    seconds = time.perf_counter() - start
+                    print(f"{message} ({seconds:.2f} s)", file=sys.stdout, flush=True)
+                    if stop:
+                        print("A callback asked to stop. Stopping.")
+                if self._no_improvement_count > self.n_iter_no_change:
+                    what = "Validation score" if X_val is not None else "Training loss"
+                    msg = (
+                        f"{what} did not improve more than tol={self.tol} for "
+                        f"{self.n_iter_no_change} consecutive epochs."
                     )
+                    if optimizer.trigger_stopping(msg, self.verbose):
+                        stop = True
+                    else:
+                        self._no_improvement_count = 0
             except KeyboardInterrupt:
-                self._restore(snapshot)
-                warnings.warn(
-                    f"fit was interrupted (KeyboardInterrupt) during epoch "
-                    f"{self.n_iter_ + 1}; the model keeps the parameters of the "
-                    f"last completed epoch ({self.n_iter_}) and can be used or "
-                    "trained further with warm_start=True.",
-                    UserWarning,
-                )
-                return
-            self.n_iter_ += 1
-            self.t_ += n_samples
-            self.loss_ = epoch_loss / self._weight_total(sample_weight, lengths)
-            self.loss_curve_.append(self.loss_)
-            optimizer.iteration_ends(self.t_)
-
-            message = f"Epoch {self.n_iter_}: loss = {self.loss_:.8f}"
-            if score is not None:
-                self.validation_scores_.append(score)
-                message += f", validation score = {score:.6f}"
-            if self.verbose:
-                seconds = time.perf_counter() - start
-                print(f"{message} ({seconds:.2f} s)", file=sys.stdout, flush=True)
-
-            self._update_no_improvement_count(X_val is not None, params)
-            if self._no_improvement_count > self.n_iter_no_change:
-                what = "Validation score" if X_val is not None else "Training loss"
-                msg = (
-                    f"{what} did not improve more than tol={self.tol} for "
-                    f"{self.n_iter_no_change} consecutive epochs."
-                )
-                if optimizer.trigger_stopping(msg, self.verbose):
-                    break
-                self._no_improvement_count = 0
-            if incremental:
+                # Anywhere in the epoch, its bookkeeping included: the epoch
+                # counts only once all of it is done.
+                self._interrupted(snapshot, theta, start_iter)
+            if stop or incremental:
                 break
         else:
             if not incremental:
@@ -746,11 +930,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
                 )
-        if X_val is not None and self._best_params is not None:
-            # Restore the best parameters seen on the validation set, into the
-            # fitted arrays so that nothing else holds stale copies.
-            for name, best in self._best_params.items():
-                params[name][...] = best
+        self._restore_best()
 
     def _update_no_improvement_count(self, early_stopping, params):
         if early_stopping:
@@ -772,22 +952,145 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
 
     _best_params = None
 
-    def _restore(self, snapshot):
-        theta, optimizer = snapshot
-        _, saved = _flat_views(self._params, theta)
-        for name, value in saved.items():
-            getattr(self, name + "_")[...] = value
-        self._optimizer = optimizer
+    def _restore_best(self):
+        """With early stopping, put back the parameters of the best validation
+        score, into the fitted arrays so that nothing else holds stale copies."""
+        if self.early_stopping and self._best_params is not None:
+            params = self._params
+            for name, best in self._best_params.items():
+                params[name][...] = best
 
-    def _diverged(self, snapshot, loss):
-        self._restore(snapshot)
-        raise FloatingPointError(
-            f"The training loss became {loss} during epoch {self.n_iter_ + 1}; "
-            f"the model keeps the parameters of the last finite epoch "
-            f"({self.n_iter_}). Lower learning_rate or max_grad_norm, or scale X."
+    # What an epoch changes besides the parameters, the optimizer, the random
+    # stream and the histories (which only grow).
+    _EPOCH_STATE = (
+        "n_iter_",
+        "t_",
+        "loss_",
+        "best_loss_",
+        "best_validation_score_",
+        "_no_improvement_count",
+        "_best_params",
+    )
+
+    def _epoch_snapshot(self, theta):
+        """Everything an epoch changes, as it is at the epoch's start."""
+        snapshot = {key: getattr(self, key) for key in self._EPOCH_STATE}
+        snapshot.update(
+            theta=theta.copy(),
+            optimizer=copy.deepcopy(self._optimizer),
+            random_state=self._random_state.get_state(),
+            n_losses=len(self.loss_curve_),
+            n_scores=len(self.validation_scores_ or ()),
+        )
+        return snapshot
+
+    def _rewind(self, snapshot, theta):
+        """Put the fit back exactly as it was at ``snapshot``: as if it had
+        been asked to stop there."""
+        theta[...] = snapshot["theta"]
+        self._optimizer = snapshot["optimizer"]
+        self._random_state.set_state(snapshot["random_state"])
+        del self.loss_curve_[snapshot["n_losses"] :]
+        if self.validation_scores_ is not None:
+            del self.validation_scores_[snapshot["n_scores"] :]
+        for key in self._EPOCH_STATE:
+            setattr(self, key, snapshot[key])
+
+    def _kept(self, start_iter):
+        """What the model keeps, said in words, after a rewind."""
+        if not (self.early_stopping and self._best_params is not None):
+            return f"the parameters it had after epoch {self.n_iter_}"
+        # This call appended one score per epoch it completed (and its best
+        # validation score counts from the call's start).
+        scores = self.validation_scores_[-(self.n_iter_ - start_iter) :]
+        best = start_iter + 1 + int(np.argmax(scores))
+        return (
+            f"the parameters of epoch {best}, the best on the validation set "
+            f"(score {self.best_validation_score_:.6g}) of the {self.n_iter_} "
+            "epochs completed"
         )
 
-    def _fit_lbfgs(self, values, lengths, targets, sample_weight):
+    def _interrupted(self, snapshot, theta, start_iter):
+        """Ctrl-C during an epoch: go back to its start, keep the best
+        parameters reached if this call completed an epoch."""
+        epoch = snapshot["n_iter_"] + 1
+        self._rewind(snapshot, theta)
+        if self.n_iter_ == start_iter:
+            # Nothing completed: the estimator stays as it was before the
+            # call, and the interruption goes on up (a loop of partial_fit
+            # calls stops too).
+            raise _FitStopped(KeyboardInterrupt(), kept=False)
+        self._restore_best()
+        raise _FitStopped(
+            None,
+            kept=True,
+            warning=f"fit was interrupted (KeyboardInterrupt) during epoch "
+            f"{epoch}; the model keeps {self._kept(start_iter)}, and can be "
+            "used or trained further with warm_start=True.",
+        )
+
+    def _divergence_cause(self, theta, targets):
+        """The likely cause of a non-finite loss, from what the fit holds."""
+        clipping = (
+            " (or set max_grad_norm: clipping is off)"
+            if self.max_grad_norm is None
+            else ""
+        )
+        if not np.isfinite(theta).all():
+            cause = (
+                "an update took the parameters beyond the float range: lower "
+                f"learning_rate={self.learning_rate:g}{clipping}"
+            )
+        else:
+            largest = float(np.abs(theta).max())
+            if largest > 1e8:
+                cause = (
+                    f"the parameters grew to {largest:.3g}: lower "
+                    f"learning_rate={self.learning_rate:g}{clipping}"
+                )
+            else:
+                cause = (
+                    "the loss overflowed with parameters no larger than "
+                    f"{largest:.3g}: check X for huge values (scale it), or "
+                    f"lower learning_rate={self.learning_rate:g}"
+                )
+        if self._loss == "squared_error":
+            largest_y = float(np.abs(targets).max())
+            if largest_y > 1e6:
+                cause += (
+                    f"; y has values up to {largest_y:.3g}: scale it (e.g. "
+                    "TransformedTargetRegressor with a StandardScaler)"
+                )
+        return cause
+
+    def _diverged(self, evaluated, theta, loss, targets, start_iter):
+        """A non-finite loss: go back to the last parameters whose loss was
+        evaluated and finite, if this call reached any after its first epoch,
+        and raise."""
+        message = (
+            f"The training loss became {loss} during epoch {self.n_iter_ + 1}: "
+            f"{self._divergence_cause(theta, targets)}."
+        )
+        if evaluated is None or evaluated["n_iter_"] == start_iter:
+            raise _FitStopped(
+                FloatingPointError(
+                    message + " No epoch of this call ended with parameters whose "
+                    "loss is finite, so the estimator is left as it was before "
+                    "the call."
+                ),
+                kept=False,
+            )
+        self._rewind(evaluated, theta)
+        self._restore_best()
+        raise _FitStopped(
+            FloatingPointError(
+                f"{message} The model keeps {self._kept(start_iter)}, the last "
+                "whose loss was evaluated and finite."
+            ),
+            kept=True,
+        )
+
+    def _fit_lbfgs(self, values, lengths, targets, sample_weight, tasks):
         """Full-batch L-BFGS-B through scipy, the gradient summed in chunks."""
         params = self._params
         names = tuple(params)
@@ -832,31 +1135,88 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             return loss, np.concatenate([grad[k].ravel() for k in names])
 
         theta0 = np.concatenate([params[k].ravel() for k in names]).astype(np.float64)
-        curve = []
-        result = scipy.optimize.minimize(
-            loss_and_grad,
-            theta0,
-            method="L-BFGS-B",
-            jac=True,
-            callback=lambda intermediate_result: curve.append(
-                float(intermediate_result.fun)
-            ),
-            options={
-                "maxfun": self.max_fun,
-                "maxiter": self.max_iter,
-                "gtol": self.tol,
-            },
-        )
-        if not np.isfinite(result.fun):
-            raise FloatingPointError(
-                f"The training loss became {result.fun} with solver='lbfgs'."
+        # The loss and parameters of every completed iteration (L-BFGS-B's
+        # loss decreases from one to the next: the last one is the best).
+        curve, last = [], {}
+
+        def state_at(x):
+            """The fitted attributes with L-BFGS's parameters x."""
+            return lambda: {
+                **self._fitted_state(),
+                **{k + "_": value for k, value in unpack(x).items()},
+            }
+
+        def iteration_ends(intermediate_result):
+            curve.append(float(intermediate_result.fun))
+            last["x"] = intermediate_result.x.copy()
+            if tasks.end(state_at(last["x"])):
+                raise StopIteration  # a callback asked to stop: scipy stops
+            tasks.begin("lbfgs-iter", state_at(last["x"]))
+
+        tasks.begin("lbfgs-iter", state_at(theta0))
+        try:
+            result = scipy.optimize.minimize(
+                loss_and_grad,
+                theta0,
+                method="L-BFGS-B",
+                jac=True,
+                callback=iteration_ends,
+                options={
+                    "maxfun": self.max_fun,
+                    "maxiter": self.max_iter,
+                    "gtol": self.tol,
+                },
             )
+        except KeyboardInterrupt:
+            if not curve:
+                raise _FitStopped(KeyboardInterrupt(), kept=False) from None
+            self._lbfgs_keeps(last["x"], curve, len(curve), unpack)
+            raise _FitStopped(
+                None,
+                kept=True,
+                warning="fit was interrupted (KeyboardInterrupt) during L-BFGS "
+                f"iteration {self.n_iter_ + 1}; the model keeps the parameters "
+                f"of the last completed iteration ({self.n_iter_}), the best "
+                "reached (L-BFGS lowers the loss at every iteration), and can be "
+                "used or trained further with warm_start=True.",
+            ) from None
+        if not (np.isfinite(result.fun) and np.isfinite(result.x).all()):
+            message = (
+                f"The training loss became {result.fun} with solver='lbfgs': "
+                f"{self._divergence_cause(result.x, targets)}."
+            )
+            if not (curve and np.isfinite(curve[-1])):
+                raise _FitStopped(
+                    FloatingPointError(
+                        message + " No iteration of this call reached a finite "
+                        "loss, so the estimator is left as it was before the call."
+                    ),
+                    kept=False,
+                )
+            self._lbfgs_keeps(last["x"], curve, len(curve), unpack)
+            raise _FitStopped(
+                FloatingPointError(
+                    f"{message} The model keeps the parameters of iteration "
+                    f"{self.n_iter_}, the last whose loss was finite."
+                ),
+                kept=True,
+            )
+        tasks.end(None)  # the iteration begun last, which never ran
+        if result.status == 99:  # stopped by a callback: no convergence check
+            n_iter = result.nit
+        else:
+            n_iter = _check_optimize_result("lbfgs", result, self.max_iter)
         # += : a warm start adds iterations, as the stochastic solvers add epochs
-        self.n_iter_ += _check_optimize_result("lbfgs", result, self.max_iter)
-        self.loss_ = float(result.fun)
-        self.loss_curve_.extend(curve or [self.loss_])
+        self._lbfgs_keeps(result.x, curve or [float(result.fun)], n_iter, unpack)
+
+    def _lbfgs_keeps(self, x, curve, n_iter, unpack):
+        """Make L-BFGS's parameters x and its history the fitted ones."""
+        self.n_iter_ += n_iter
+        self.loss_ = curve[-1]
+        self.loss_curve_.extend(curve)
         self.best_loss_ = min(self.loss_curve_)
-        for k, value in unpack(result.x).items():
+        params = self._params
+        for k, value in unpack(x).items():
             params[k][...] = value
 
     # ------------------------------------------------------------------
@@ -1097,6 +1457,10 @@ default="constant"
 
     verbose : bool, default=False
         Print one line per epoch: epoch, loss, validation score, seconds.
+        With scikit-learn >= 1.9, ``set_callbacks`` takes scikit-learn's
+        callbacks too (``ProgressBar``, ``ScoringMonitor``): one task per
+        epoch, or per L-BFGS iteration; a callback asking to stop ends
+        training as early stopping does.
 
     warm_start : bool, default=False
         Continue from the fitted parameters *and* the optimizer's state (Adam

@@ -1,14 +1,13 @@
 """Sequence classification with the attention RNN."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import (
-    _check_partial_fit_first_call,
-    check_classification_targets,
-)
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from . import _network
@@ -143,6 +142,17 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
     def _target_weights(self, targets):
         if self.class_weight is None:
             return None
+        if isinstance(self.class_weight, dict):
+            for label, weight in self.class_weight.items():
+                if (
+                    not isinstance(weight, Real)
+                    or isinstance(weight, bool)
+                    or not (np.isfinite(weight) and weight >= 0)
+                ):
+                    raise ValueError(
+                        f"class_weight[{label!r}] is {weight!r}; class weights "
+                        "must be finite numbers >= 0 (0 ignores the class)."
+                    )
         # Weights per class from the classes present in y, as scikit-learn.
         return compute_sample_weight(self.class_weight, self.classes_[targets])
 
@@ -195,7 +205,20 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
         """
         if classes is not None:
             _check_label_types(np.asarray(classes), "classes")
-        _check_partial_fit_first_call(self, classes)
+        # scikit-learn's _check_partial_fit_first_call, without setting
+        # classes_ before the fit's transaction.
+        fitted = getattr(self, "classes_", None)
+        if fitted is None and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if (
+            fitted is not None
+            and classes is not None
+            and not np.array_equal(fitted, unique_labels(classes))
+        ):
+            raise ValueError(
+                f"`classes={classes!r}` is not the same as on last call to "
+                f"partial_fit, was: {fitted!r}"
+            )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_proba(self, X):

@@ -31,6 +31,10 @@ from ._sequences import to_time_major
 # Steps (sequences x longest length) per forward pass at prediction time: the
 # one-hot inputs of a chunk then take at most STEP_BUDGET * n_chars floats.
 STEP_BUDGET = 1 << 16
+# sample() below this temperature is greedy: softmax(Omega / T) is then the
+# argmax to within exp(-1e6 * gap) for any gap of Omega above 1e-6 between
+# the two most likely characters, and drawing from it is pointless.
+GREEDY_TEMPERATURE = 1e-6
 
 
 def _as_texts(X, name="X"):
@@ -231,6 +235,12 @@ class CharLanguageModel(BaseAttentionRNN):
             chars = set().union(*map(set, texts))
         else:
             given = list(self.vocabulary)
+            if not given:
+                raise ValueError(
+                    f"vocabulary={self.vocabulary!r} is empty; give the "
+                    "characters the model reads (e.g. vocabulary='abc'), or "
+                    "None to learn them from the texts."
+                )
             for i, c in enumerate(given):
                 if not isinstance(c, str) or len(c) != 1:
                     raise ValueError(
@@ -298,6 +308,22 @@ class CharLanguageModel(BaseAttentionRNN):
         out[rows, cols, codes[real]] = 1.0
         return out
 
+    def _check_no_markers(self, texts, name):
+        """Reject a marker inside a text or prefix: the same rule at fit,
+        prediction and scoring (the model puts the markers itself)."""
+        for marker_name in ("start_marker", "end_marker"):
+            marker = getattr(self, marker_name)
+            if marker is None:
+                continue
+            for i, text in enumerate(texts):
+                if marker in text:
+                    raise ValueError(
+                        f"{marker_name}={marker!r} occurs inside {name}[{i}] (at "
+                        f"index {text.index(marker)}); a marker must be a "
+                        "character that no text or prefix contains (the model "
+                        "adds the markers itself)."
+                    )
+
     def _check_text_fit(self, X, sample_weight):
         texts = _as_texts(X)
         for i, text in enumerate(texts):
@@ -308,17 +334,7 @@ class CharLanguageModel(BaseAttentionRNN):
                 )
         _check_marker(self.start_marker, "start_marker")
         _check_marker(self.end_marker, "end_marker")
-        for name in ("start_marker", "end_marker"):
-            marker = getattr(self, name)
-            if marker is None:
-                continue
-            for i, text in enumerate(texts):
-                if marker in text:
-                    raise ValueError(
-                        f"{name}={marker!r} occurs inside X[{i}] (at index "
-                        f"{text.index(marker)}); a marker must be a character "
-                        "that no text contains."
-                    )
+        self._check_no_markers(texts, "X")
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, np.empty(len(texts)), dtype=np.float64
@@ -326,10 +342,25 @@ class CharLanguageModel(BaseAttentionRNN):
         return texts, sample_weight
 
     def _fit_texts(self, X, sample_weight, *, incremental):
-        self._check_solver_options(incremental)  # before the vocabulary changes
+        """Fit on texts as one transaction: the vocabulary, the windows and
+        the training all happen on a side copy, committed at the end."""
+        return self._transaction(
+            type(self)._fit_texts_state,
+            incremental=incremental,
+            X=X,
+            y=None,
+            sample_weight=sample_weight,
+        )
+
+    def _callback_targets(self, X, y):
+        # The targets are the texts' own next characters: the callbacks get
+        # the texts as y, so that a ScoringMonitor records score(X) per epoch.
+        return X
+
+    def _fit_texts_state(self, *, X, y, sample_weight, incremental, tasks):
+        self._check_solver_options(incremental)
         texts, sample_weight = self._check_text_fit(X, sample_weight)
-        continuing = hasattr(self, "U_") and (incremental or self.warm_start)
-        if not continuing:
+        if not self._continues(incremental):
             self._learn_vocabulary(texts)
         codes, lengths = self._encode(texts, "X", start=True, end=True)
         if (lengths < 2).all():
@@ -348,15 +379,18 @@ class CharLanguageModel(BaseAttentionRNN):
             sample_weight = np.repeat(sample_weight, n_windows)
         values = self._one_hot(inputs, pad=np.nan)
         try:
-            self._fit(
-                values, targets, sample_weight, incremental=incremental, classes=None
+            self._fit_state(
+                X=values,
+                y=targets,
+                sample_weight=sample_weight,
+                incremental=incremental,
+                tasks=tasks,
             )
         finally:
             # The input is text: like scikit-learn's text vectorizers, the
             # model has no n_features_in_ (its windows' width is len(classes_)).
             for attr in ("n_features_in_", "feature_names_in_"):
                 self.__dict__.pop(attr, None)
-        return self
 
     # ------------------------------------------------------------------
     # Fitting
@@ -438,6 +472,7 @@ class CharLanguageModel(BaseAttentionRNN):
         """
         check_is_fitted(self)
         texts = _as_texts(X, name)
+        self._check_no_markers(texts, name)
         codes, lengths = self._encode(texts, name, start=True, end=False)
         if (lengths == 0).any():
             i = int(np.flatnonzero(lengths == 0)[0])
@@ -470,6 +505,14 @@ class CharLanguageModel(BaseAttentionRNN):
                 a[np.arange(T)[None, :] >= lengths[idx, None]] = np.nan
                 weights[idx, :T] = a
         return Omega, weights
+
+    def _without_start_marker(self, Omega):
+        """Omega with the start marker's column at -inf: the marker starts a
+        text and is never a next character (unless it is the end marker too),
+        so predict and sample never emit it."""
+        if self.start_marker is not None and self.start_marker != self.end_marker:
+            Omega[..., self.vocabulary_[self.start_marker]] = -np.inf
+        return Omega
 
     def _decision(self, X, name="X"):
         return self._forward_last(*self._contexts(X, name))[0]
@@ -547,7 +590,7 @@ class CharLanguageModel(BaseAttentionRNN):
         >>> lm.fit("hello").predict(["h", "he", "hel", "hell"])
         array(['e', 'l', 'l', 'o'], dtype='<U1')
         """
-        best = self._decision(X).argmax(axis=1)
+        best = self._without_start_marker(self._decision(X)).argmax(axis=1)
         return self.classes_[best]
 
     def _log_likelihood(self, X):
@@ -562,6 +605,7 @@ class CharLanguageModel(BaseAttentionRNN):
         """
         check_is_fitted(self)
         texts = _as_texts(X)
+        self._check_no_markers(texts, "X")
         codes, lengths = self._encode(texts, "X", start=True, end=True)
         if (lengths < 2).all():
             raise ValueError(
@@ -682,8 +726,9 @@ class CharLanguageModel(BaseAttentionRNN):
             The number of characters to generate.
         temperature : float, default=1.0
             Divides Omega before the softmax: below 1 sharpens the
-            distribution (close to 0: nearly always the most likely
-            character), above 1 flattens it.
+            distribution, above 1 flattens it. Below 1e-6 (0 included) the
+            generation is greedy: always the most likely character (the first
+            in ``classes_`` on a tie), with no random draw.
         random_state : int, RandomState instance or None, default=None
             The source of randomness; an int gives the same text every time.
 
@@ -712,10 +757,11 @@ class CharLanguageModel(BaseAttentionRNN):
         if (
             not isinstance(temperature, Real)
             or isinstance(temperature, bool)
-            or not 0 < temperature < np.inf
+            or not 0 <= temperature < np.inf
         ):
             raise ValueError(
-                f"temperature must be a positive finite number, got {temperature!r}."
+                "temperature must be a finite number >= 0 (below 1e-6: greedy), "
+                f"got {temperature!r}."
             )
         rng = check_random_state(random_state)
         contexts, lengths = self._contexts([prefix], "prefix")
@@ -726,10 +772,18 @@ class CharLanguageModel(BaseAttentionRNN):
             if self.window is not None:
                 context = context[-self.window :]
             Omega, _ = self._forward_last(np.array([context]), np.array([len(context)]))
-            p = _network.output_function(Omega / temperature, "log_loss")[0]
-            cdf = np.cumsum(p)
-            k = int(np.searchsorted(cdf, rng.random_sample() * cdf[-1], side="right"))
-            k = min(k, len(cdf) - 1)
+            scores = self._without_start_marker(Omega)[0]
+            if temperature < GREEDY_TEMPERATURE:
+                k = int(np.argmax(scores))
+            else:
+                # Shifted so that the largest is 0: no overflow to inf at any
+                # temperature, only harmless underflow to probability 0.
+                with np.errstate(over="ignore"):
+                    shifted = (scores - scores.max()) / temperature
+                p = _network.output_function(shifted, "log_loss")
+                cdf = np.cumsum(p)
+                u = rng.random_sample() * cdf[-1]
+                k = min(int(np.searchsorted(cdf, u, side="right")), len(cdf) - 1)
             if k == end:
                 break
             context.append(k)
@@ -821,7 +875,9 @@ CharLanguageModel.__doc__ = f"""Character-level language model: an attention RNN
     start_marker : str or None, default=None
         A character put before every text (in fit, and before every prefix at
         prediction), so that the first character of a text is predicted too
-        and ``sample("")`` can start a text. It must not occur in the texts.
+        and ``sample("")`` can start a text. It must not occur in the texts
+        or prefixes; ``predict`` and ``sample`` never emit it (unless it is
+        also the ``end_marker``).
 
     end_marker : str or None, default=None
         A character put after every text, so that the model learns where texts

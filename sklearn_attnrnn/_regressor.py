@@ -21,6 +21,14 @@ class AttentionRNNRegressor(RegressorMixin, BaseAttentionRNN):
         if y.ndim > 2:
             raise ValueError(f"y must be 1-D or 2-D, got shape {y.shape}.")
         y2 = y.reshape(len(y), -1).astype(np.float64, copy=False)
+        with np.errstate(over="ignore"):
+            largest_loss = 0.5 * np.square(y2).max(initial=0.0)
+        if not np.isfinite(largest_loss):
+            raise ValueError(
+                f"y has values up to {np.abs(y2).max():.3g}: their squared error "
+                "overflows float64. Scale y, e.g. with TransformedTargetRegressor("
+                "regressor=..., transformer=StandardScaler())."
+            )
         if reset:
             self._y_1d = y.ndim == 1
             self.n_outputs_ = y2.shape[1]

@@ -5,13 +5,14 @@ the fit loop calls ``_network.loss_and_grads`` through the module, so
 monkeypatching ``sklearn_attnrnn._network.loss_and_grads`` reaches it.
 """
 
+import pickle
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import sklearn_attnrnn._network as network
 from sklearn_attnrnn import AttentionRNNClassifier, AttentionRNNRegressor
@@ -85,18 +86,22 @@ def test_diverging_fit_stops_and_keeps_the_last_finite_parameters():
     est = AttentionRNNRegressor(**params)
     with pytest.raises(
         FloatingPointError,
-        match=r"The training loss became (inf|nan) during epoch \d+; the model "
-        r"keeps the parameters of the last finite epoch \(\d+\)",
+        match=r"The training loss became (inf|nan) during epoch (\d+): the "
+        r"parameters grew to .*lower learning_rate=1e\+06 \(or set max_grad_norm"
+        r".* The model keeps the parameters it had after epoch (\d+), the last "
+        r"whose loss was evaluated and finite\.",
     ) as info:
         est.fit(X, y)
     done = est.n_iter_
     assert 1 <= done < 500
-    assert f"during epoch {done + 1};" in str(info.value)
-    assert f"last finite epoch ({done})" in str(info.value)
+    # One batch per epoch: the loss of epoch done + 2 evaluates the parameters
+    # after epoch done + 1, so those are the first with a non-finite loss.
+    assert f"during epoch {done + 2}:" in str(info.value)
+    assert f"after epoch {done}," in str(info.value)
     # It did diverge: the last finite losses were growing out of bounds.
     assert len(est.loss_curve_) == done
     assert np.isfinite(est.loss_curve_).all()
-    assert est.loss_curve_[-1] > 1e100
+    assert est.loss_curve_[-1] > 1e50
     for name in PARAMS:
         assert np.isfinite(getattr(est, name)).all(), name
     assert np.isfinite(est.predict(X)).all()
@@ -128,8 +133,9 @@ def test_non_finite_loss_mid_epoch_restores_the_epoch_start(
 
 # --- Ctrl-C ------------------------------------------------------------------
 
-INTERRUPTED = r"fit was interrupted \(KeyboardInterrupt\) during epoch {}; .*" + (
-    r"parameters of the last completed epoch \({}\)"
+INTERRUPTED = (
+    r"fit was interrupted \(KeyboardInterrupt\) during epoch {}; the model "
+    r"keeps the parameters it had after epoch {}, and can be used"
 )
 
 
@@ -159,36 +165,32 @@ def test_keyboard_interrupt_keeps_the_last_completed_epoch(
     assert est.n_iter_ == 3
 
 
-def test_keyboard_interrupt_in_the_first_epoch(monkeypatch):
+def test_keyboard_interrupt_in_the_first_epoch_leaves_the_estimator_unfitted(
+    monkeypatch,
+):
+    # Nothing completed: nothing to keep, and the interruption goes on up.
     X, y, _ = _data()
     _fault_on_call(monkeypatch, 2, "interrupt")
     est = AttentionRNNClassifier(hidden_size=3, batch_size=15, random_state=0)
-    with pytest.warns(UserWarning, match=INTERRUPTED.format(1, 0)):
+    with pytest.raises(KeyboardInterrupt):
         est.fit(X, y)
     monkeypatch.undo()
-    assert est.n_iter_ == 0
-    assert est.loss_curve_ == []
-    # The initial parameters, untouched by the one update of the first batch.
-    init = network.init_params(2, 3, 2, np.random.RandomState(0), dtype=np.float64)
-    for name in PARAMS:
-        assert_array_equal(getattr(est, name), init[name[:-1]])
-    proba = est.predict_proba(X)
-    assert np.isfinite(proba).all()
+    assert not hasattr(est, "U_") and not hasattr(est, "classes_")
+    with pytest.raises(NotFittedError):
+        est.predict(X)
 
 
 def test_keyboard_interrupt_during_partial_fit_changes_nothing(monkeypatch):
     X, y, _ = _data()
     est = AttentionRNNClassifier(hidden_size=3, batch_size=15, random_state=0)
     est.partial_fit(X, y, classes=[0, 1])
-    before = {name: getattr(est, name).copy() for name in PARAMS}
-    t_before = est._optimizer.t
+    ref = pickle.loads(pickle.dumps(est))
     _fault_on_call(monkeypatch, 2, "interrupt")
-    with pytest.warns(UserWarning, match=INTERRUPTED.format(2, 1)):
+    with pytest.raises(KeyboardInterrupt):  # a loop of partial_fit stops too
         est.partial_fit(X, y)
-    for name in PARAMS:
-        assert_array_equal(getattr(est, name), before[name])
-    assert est.n_iter_ == 1
-    assert est._optimizer.t == t_before
+    monkeypatch.undo()
+    _assert_same_state(est, ref)
+    assert_array_equal(est.predict_proba(X), ref.predict_proba(X))
 
 
 def test_keyboard_interrupt_during_validation_scoring(monkeypatch):

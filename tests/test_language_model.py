@@ -237,7 +237,7 @@ def test_sample_markers(cats):
 
 def test_sample_argument_checks(hello, cats):
     with pytest.raises(ValueError, match="temperature"):
-        hello.sample("h", 3, temperature=0)
+        hello.sample("h", 3, temperature=-1e-9)
     with pytest.raises(ValueError, match="temperature"):
         hello.sample("h", 3, temperature=np.inf)
     with pytest.raises(ValueError, match="n_chars"):
