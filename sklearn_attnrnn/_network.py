@@ -361,7 +361,9 @@ class _GRU:
         r:  (W_n h_{t-1} + b_hn) r (1 - r) A_n  = A_r
         z:  (h_{t-1} - n) z (1 - z)         = A_z
 
-    and in the recurrent product the n block is A_n r (``P``).
+    and in the recurrent product the n block is A_n r. ``P`` holds A_r,
+    A_z and A_n r, and becomes dL/d(W h_{t-1}) in the backward loop; A_n
+    is kept apart for dL/d(U_n x_t + b_n) = A_n dL/dh_t.
     """
 
     projection_buffer = "gates"
@@ -379,7 +381,7 @@ class _GRU:
         self.tmp = _buffer(workspace, "cell_tmp", (N, H), dtype)
         self.step = self._activate
         if training:
-            self.A = _buffer(workspace, "gate_grads", (T, N, 3, H), dtype)
+            self.A_n = _buffer(workspace, "gru_A_n", (T, N, H), dtype)
             self.P = _buffer(workspace, "d_product", (T, N, 3, H), dtype)
             self.step = self._activate_and_keep_factors
 
@@ -405,9 +407,9 @@ class _GRU:
 
     def _activate_and_keep_factors(self, t):
         self._activate(t)
-        g4, n, A = self.g4[t], self.n[t], self.A[t]
+        g4, n, P, A_n = self.g4[t], self.n[t], self.P[t], self.A_n[t]
         r, z, hn = g4[:, 0], g4[:, 1], g4[:, 2]
-        A_r, A_z, A_n = A[:, 0], A[:, 1], A[:, 2]
+        A_r, A_z = P[:, 0], P[:, 1]
         np.multiply(n, n, out=A_n)
         np.subtract(1.0, A_n, out=A_n)
         np.subtract(1.0, z, out=A_z)
@@ -422,8 +424,6 @@ class _GRU:
         else:  # h_{-1} = 0
             np.negative(n, out=self.tmp)
         A_z *= self.tmp
-        P = self.P[t]
-        P[:, :2] = A[:, :2]
         np.multiply(A_n, r, out=P[:, 2])
 
     def start_backward(self, dh, workspace):
@@ -439,10 +439,11 @@ class _GRU:
             self.dh[t - 1] += self.tmp
 
     def finish_backward(self, grads):
-        T, N, _, H = self.A.shape
-        np.multiply(self.A, self.dh[:, :, None, :], out=self.A)
+        # d_product has served dW: its r and z blocks are dL/d(U x_t + b)'s
+        # too, its n block becomes A_n dL/dh_t
         grads["b_hn"] = self.P[:, :, 2].sum(axis=(0, 1))
-        return self.A.reshape(T, N, 3 * H)
+        np.multiply(self.A_n, self.dh, out=self.P[:, :, 2])
+        return self.d_product
 
 
 class _LSTM:
@@ -983,20 +984,19 @@ def _backprop_through_time(params, X1, cell, dh, workspace=None, recurrent_mask=
     F = X1.shape[2] - 1
     cell.start_backward(dh, workspace)
     _steps_backward(cell, params["W"], recurrent_mask, workspace)
-    grads = {}
-    d_input = cell.finish_backward(grads)
-    G_H = d_input.shape[2]
     if recurrent_mask is None:
         previous = h[:-1]
     else:  # what W multiplied: m_h * h_{t-1}
         previous = _buffer(workspace, "h_previous", (T - 1, N, H), h.dtype)
         np.multiply(h[:-1], recurrent_mask.astype(h.dtype, copy=False), out=previous)
+    G_H = cell.d_product.shape[2]
+    d_product = cell.d_product[1:].reshape((T - 1) * N, G_H)
+    grads = {"W": d_product.T @ previous.reshape((T - 1) * N, H)}
+    d_input = cell.finish_backward(grads)  # after dW: it may reuse d_product
     # [dU, db]^T in one matmul (this orientation is the faster one in BLAS
     # when F + 1 is not a multiple of the kernel's width)
     dU1T = X1.reshape(T * N, F + 1).T @ d_input.reshape(T * N, G_H)
-    d_product = cell.d_product[1:].reshape((T - 1) * N, G_H)
     grads["U"] = np.ascontiguousarray(dU1T[:F].T)
-    grads["W"] = d_product.T @ previous.reshape((T - 1) * N, H)
     grads["b"] = dU1T[F].copy()
     return grads
 
