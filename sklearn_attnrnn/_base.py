@@ -174,6 +174,10 @@ class _FitStopped(Exception):
         self.warning = warning
 
 
+# A parameter this large means training is blowing up (healthy ones stay
+# within tens): the fit then checks that the outputs are still finite.
+_SUSPICIOUS_PARAMETER = 1e8
+
 # Attributes of scikit-learn's callback machinery: shared with a fit's side
 # copy, never copied (they hold the callbacks and their task contexts).
 _CALLBACK_STATE = ("_skl_", "_callback_", "_parent_callback_")
@@ -875,19 +879,31 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                         # Finite batch losses can still overflow the sum.
                         epoch_loss += loss * batch_total
                     if not (np.isfinite(loss) and np.isfinite(epoch_loss)):
-                        self._diverged(evaluated, theta, loss, targets, start_iter)
-                    evaluated = snapshot  # the epoch's first update comes after
+                        what = (
+                            f"The training loss became {loss} during epoch "
+                            f"{self.n_iter_ + 1}"
+                        )
+                        self._diverged(evaluated, theta, what, targets, start_iter)
+                    # The first batch of the epoch saw the snapshot's parameters.
+                    evaluated = snapshot
                     grad = {"theta": _flatten(grads)}
                     if self.max_grad_norm is not None:  # None: skip the norm
                         clip_grads_by_global_norm(grad, self.max_grad_norm)
                     optimizer.update({"theta": theta}, grad)
                 if not np.isfinite(theta).all():
-                    self._diverged(evaluated, theta, np.nan, targets, start_iter)
+                    what = (
+                        f"The parameters became non-finite in epoch {self.n_iter_ + 1}"
+                    )
+                    self._diverged(evaluated, theta, what, targets, start_iter)
                 score = None
                 if X_val is not None:
                     Omega = self._decision_function_raw(*X_val[:2])
                     if not np.isfinite(Omega).all():
-                        self._diverged(evaluated, theta, np.inf, targets, start_iter)
+                        what = (
+                            "The outputs on the validation set became non-finite "
+                            f"after epoch {self.n_iter_ + 1}"
+                        )
+                        self._diverged(evaluated, theta, what, targets, start_iter)
                     score = self._validation_score(Omega, *X_val[2:])
                 self.n_iter_ += 1
                 self.t_ += n_samples
@@ -930,6 +946,15 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
                 )
+        if np.abs(theta).max() > _SUSPICIOUS_PARAMETER:
+            # The last epoch's updates were never evaluated: make sure they
+            # did not overflow, as the next epoch's loss would have told.
+            first = slice(0, batch_size)
+            with np.errstate(over="ignore", invalid="ignore"):
+                Omega = self._decision_function_raw(values[first], lengths[first])
+            if not np.isfinite(Omega).all():
+                what = f"The outputs became non-finite after epoch {self.n_iter_}"
+                self._diverged(evaluated, theta, what, targets, start_iter)
         self._restore_best()
 
     def _update_no_improvement_count(self, early_stopping, params):
@@ -1043,7 +1068,7 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             )
         else:
             largest = float(np.abs(theta).max())
-            if largest > 1e8:
+            if largest > _SUSPICIOUS_PARAMETER:
                 cause = (
                     f"the parameters grew to {largest:.3g}: lower "
                     f"learning_rate={self.learning_rate:g}{clipping}"
@@ -1063,14 +1088,11 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 )
         return cause
 
-    def _diverged(self, evaluated, theta, loss, targets, start_iter):
-        """A non-finite loss: go back to the last parameters whose loss was
-        evaluated and finite, if this call reached any after its first epoch,
-        and raise."""
-        message = (
-            f"The training loss became {loss} during epoch {self.n_iter_ + 1}: "
-            f"{self._divergence_cause(theta, targets)}."
-        )
+    def _diverged(self, evaluated, theta, what, targets, start_iter):
+        """Something became non-finite (``what``): go back to the last
+        parameters whose loss was evaluated and finite, if this call reached
+        any after its first epoch, and raise."""
+        message = f"{what}: {self._divergence_cause(theta, targets)}."
         if evaluated is None or evaluated["n_iter_"] == start_iter:
             raise _FitStopped(
                 FloatingPointError(

@@ -31,9 +31,10 @@ from ._sequences import to_time_major
 # Steps (sequences x longest length) per forward pass at prediction time: the
 # one-hot inputs of a chunk then take at most STEP_BUDGET * n_chars floats.
 STEP_BUDGET = 1 << 16
-# sample() below this temperature is greedy: softmax(Omega / T) is then the
-# argmax to within exp(-1e6 * gap) for any gap of Omega above 1e-6 between
-# the two most likely characters, and drawing from it is pointless.
+# sample() below this temperature is greedy (documented): softmax(Omega / T)
+# gives a character whose Omega is `gap` below the largest a weight of
+# exp(-gap / T), under exp(-100) for any gap above 1e-4, so a draw is the
+# argmax in all but near-ties; greedy decoding makes it exact, with no draw.
 GREEDY_TEMPERATURE = 1e-6
 
 

@@ -203,6 +203,43 @@ def test_divergence_in_the_second_epoch_leaves_a_fresh_model_unfitted():
         model.predict_proba(X0)
 
 
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("learning_rate", [1e300, 1e308])
+def test_an_overflowing_last_update_never_leaves_non_finite_outputs(
+    solver, learning_rate
+):
+    # max_iter=1: no later epoch evaluates the parameters of the last update.
+    model = AttentionRNNClassifier(
+        hidden_size=4, solver=solver, learning_rate=learning_rate, max_iter=1
+    )
+    try:
+        model.fit(X0, Y0)
+    except FloatingPointError as error:
+        assert "outputs became non-finite after epoch 1: " in str(error)
+        assert not hasattr(model, "U_")
+    else:
+        assert np.isfinite(model.predict_proba(X0)).all()
+    # A warm start whose only epoch overflows keeps the model it continued.
+    model = _fitted(solver=solver, warm_start=True)
+    before, proba = _state(model), model.predict_proba(X0)
+    try:
+        model.set_params(learning_rate=learning_rate, max_iter=1).fit(X0, Y0)
+    except FloatingPointError as error:
+        assert "left as it was" in str(error)
+        assert _state(model) == before
+        assert_array_equal(model.predict_proba(X0), proba)
+    else:
+        assert np.isfinite(model.predict_proba(X0)).all()
+
+
+def test_adam_with_a_huge_learning_rate_is_caught_after_its_only_epoch():
+    model = AttentionRNNClassifier(hidden_size=4, learning_rate=1e308, max_iter=1)
+    with pytest.raises(FloatingPointError, match="non-finite after epoch 1: "):
+        model.fit(X0, Y0)
+    with pytest.raises(NotFittedError):
+        model.predict(X0)
+
+
 def test_a_refit_that_diverges_at_once_keeps_the_previous_model():
     model = _fitted()
     before, proba = _state(model), model.predict_proba(X0)
@@ -482,7 +519,7 @@ def test_markers_inside_texts_are_rejected_everywhere(marked, method, marker):
 
 SMALL_X, SMALL_Y = _data(n=12, t=3, seed=4)
 FAILURES = {
-    "one class": lambda m: m.fit(SMALL_X, np.zeros(12)),
+    "one class": lambda m: m.set_params(warm_start=False).fit(SMALL_X, np.zeros(12)),
     "negative weight": lambda m: m.fit(SMALL_X, SMALL_Y, sample_weight=-np.ones(12)),
     "features or zero weights": lambda m: m.partial_fit(
         SMALL_X[:, :, :1], SMALL_Y, classes=[0, 1], sample_weight=np.zeros(12)
