@@ -1,0 +1,475 @@
+"""Export fitted models to ONNX, to predict without Python.
+
+:func:`to_onnx` turns a fitted :class:`~sklearn_attnrnn.AttentionRNNClassifier`
+or :class:`~sklearn_attnrnn.AttentionRNNRegressor` (or a scikit-learn
+``Pipeline`` that ends with one) into an ONNX model, which onnxruntime runs
+from C++, C#, Java, JavaScript or a phone. The converters are registered with
+skl2onnx (:func:`register_converters`), so that ``skl2onnx.to_onnx`` converts
+pipelines holding these models among scikit-learn's own.
+
+The ONNX model takes what ``predict_proba`` takes: a float32 tensor ``X`` of
+shape (N, T, F), a sequence ending where its steps become all-NaN (N and T
+are free). The graph computes each sequence's length (its number of steps
+that are not all-NaN), sets the NaN to 0, runs ONNX's ``RNN`` operator (tanh)
+with those lengths, then the attention and the output layer of
+:mod:`sklearn_attnrnn._network`.
+
+Outputs, as skl2onnx's:
+
+- classifiers: ``label`` (N,) (int64, or strings for string classes) and
+  ``probabilities`` (N, K) float32, the columns in the order of
+  ``classes_``; skl2onnx's options apply (``zipmap``, ``nocl``). The
+  ``to_onnx`` of this module turns ``zipmap`` off (a plain tensor) unless
+  told otherwise; ``skl2onnx.to_onnx`` keeps skl2onnx's default (on).
+- regressors: ``variable`` (N, n_outputs) float32, also for one output.
+
+Not exported: :class:`~sklearn_attnrnn.CharLanguageModel` and
+:class:`~sklearn_attnrnn.CharOneHotEncoder` (a clear error says so). To
+classify text in another language, encode it there as the encoder does: for
+each string, one step per character, a one-hot row over the encoder's
+``vocabulary_`` (a character outside it: a row of zeros), and NaN rows after
+the string's end up to the longest string of the batch.
+
+Needs the ``onnx`` extra: ``pip install "sklearn-attnrnn[onnx]"`` (onnx,
+skl2onnx; onnxruntime to run the models). The package itself imports
+without them.
+"""
+
+import numpy as np
+
+from . import _network
+
+# Softmax, Squeeze and ReduceSum took their current form (any axis; axes as an
+# input) in opset 13, and none of the operators used here has changed since.
+MIN_OPSET = 13
+
+_CONVERTER_OPTIONS = {
+    "AttentionRNNClassifier": {
+        "zipmap": [True, False, "columns"],
+        "nocl": [True, False],
+    },
+}
+
+
+def _import_skl2onnx():
+    try:
+        import skl2onnx
+    except ImportError as exc:
+        raise ImportError(
+            "Exporting to ONNX needs onnx and skl2onnx (and onnxruntime to run "
+            'the result): pip install "sklearn-attnrnn[onnx]".'
+        ) from exc
+    return skl2onnx
+
+
+class _Graph:
+    """Adds the nodes and constants of one converter to skl2onnx's container.
+
+    Every name is made unique in the scope, so that two models of the same
+    pipeline never collide. :meth:`op` returns the name of its output (or
+    the names, for several).
+    """
+
+    def __init__(self, scope, container):
+        self.scope = scope
+        self.container = container
+        if container.target_opset_onnx < MIN_OPSET:
+            raise ValueError(
+                f"The ONNX export needs opset {MIN_OPSET} or later; "
+                f"target_opset is {container.target_opset_onnx}."
+            )
+
+    def const(self, name, value):
+        """An initializer holding ``value`` (its numpy dtype decides the type)."""
+        from onnx.helper import np_dtype_to_tensor_dtype
+
+        value = np.asarray(value)
+        unique = self.scope.get_unique_variable_name(name)
+        if value.dtype.kind in "US":
+            tensor_type = 8  # TensorProto.STRING
+            content = [str(v).encode("utf-8") for v in value.ravel()]
+        else:
+            tensor_type = np_dtype_to_tensor_dtype(value.dtype)
+            content = value.ravel().tolist()
+        self.container.add_initializer(unique, tensor_type, list(value.shape), content)
+        return unique
+
+    def op(self, op_type, inputs, outputs=1, **attributes):
+        """Add one node; ``outputs``: names, or how many new names to make."""
+        if isinstance(outputs, int):
+            outputs = [
+                self.scope.get_unique_variable_name(op_type.lower())
+                for _ in range(outputs)
+            ]
+        self.container.add_node(
+            op_type,
+            list(inputs),
+            list(outputs),
+            name=self.scope.get_unique_operator_name(op_type),
+            **attributes,
+        )
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def axes(self, *axes):
+        return self.const("axes", np.array(axes, dtype=np.int64))
+
+
+# ----------------------------------------------------------------------
+# The network
+# ----------------------------------------------------------------------
+def _check_exportable(model):
+    """Raise for what the export does not cover, before anything is built."""
+    from sklearn.utils.validation import check_is_fitted
+
+    name = type(model).__name__
+    if name in ("CharLanguageModel", "CharOneHotEncoder"):
+        raise NotImplementedError(
+            f"{name} is not exported to ONNX. Export the classifier or regressor "
+            "alone, and encode strings in the host language as CharOneHotEncoder "
+            "does: one step per character, a one-hot row over the encoder's "
+            "vocabulary_ (zeros for a character outside it), NaN rows after the "
+            "string's end (see sklearn_attnrnn.onnx)."
+        )
+    check_is_fitted(model)
+    if getattr(model, "delay", None) is not None:
+        raise NotImplementedError(
+            f"This {name} has delay={model.delay!r}: the delayed connection is "
+            "not exported to ONNX yet."
+        )
+    cell = getattr(model, "cell", "elman")
+    if cell != "elman":
+        raise NotImplementedError(
+            f"cell={cell!r} is not exported to ONNX yet; only 'elman' is."
+        )
+
+
+def _lengths_and_zeros(g, X):
+    """Each sequence's length, the (T, N) mask of real steps, X with 0 for NaN.
+
+    A step is real when not all of its features are NaN, as in
+    :func:`sklearn_attnrnn._sequences.sequence_lengths` (which also rejects a
+    NaN anywhere else: the graph cannot raise, and counts such steps).
+    """
+    nan = g.op("IsNaN", [X])
+    X0 = g.op("Where", [nan, g.const("zero", np.float32(0.0)), X])
+    numbers_per_step = g.op(
+        "ReduceSum",
+        [g.op("Cast", [g.op("Not", [nan])], to=6), g.axes(2)],  # int32
+        keepdims=0,
+    )
+    real = g.op("Greater", [numbers_per_step, g.const("zero", np.int32(0))])  # (N, T)
+    lengths = g.op(
+        "ReduceSum", [g.op("Cast", [real], to=6), g.axes(1)], keepdims=0
+    )  # (N,) int32, as sequence_lens wants
+    real_time_major = g.op("Transpose", [real], perm=[1, 0])
+    return lengths, real_time_major, X0
+
+
+def _elman(g, model, X_time_major, lengths):
+    """ONNX RNN: h_t = tanh(U x_t + W h_{t-1} + b); all h (T, 1, N, H), h_T."""
+    U, W, b = (np.asarray(getattr(model, k + "_"), np.float32) for k in "UWb")
+    H = W.shape[0]
+    bias = np.concatenate([b, np.zeros(H, np.float32)])  # ONNX: W bias, R bias
+    h, h_last = g.op(
+        "RNN",
+        [
+            X_time_major,
+            g.const("U", U[None]),
+            g.const("W", W[None]),
+            g.const("b", bias[None]),
+            lengths,
+        ],
+        outputs=2,
+        hidden_size=H,
+    )
+    return h, h_last
+
+
+def _attention(g, model, h, h_last, real_time_major):
+    """Z = sum_i a_i h_i, a = softmax_i(s h_i . h_T) over the real steps.
+
+    ``h`` (T, 1, N, H) is the RNN's output (what it holds past a sequence's
+    length gets weight 0), ``h_last`` (1, N, H) its state at each sequence's
+    last real step. Computed time-major, as the core does.
+    """
+    h = g.op("Squeeze", [h, g.axes(1)])  # (T, N, H)
+    scores = g.op("ReduceSum", [g.op("Mul", [h, h_last]), g.axes(2)], keepdims=0)
+    scale = _network.score_scale(model.attention_scores, model.W_.shape[0])
+    if scale != 1.0:
+        scores = g.op("Mul", [scores, g.const("scale", np.float32(scale))])
+    scores = g.op(
+        "Where", [real_time_major, scores, g.const("minus_inf", np.float32(-np.inf))]
+    )
+    weights = g.op("Softmax", [scores], axis=0)  # (T, N)
+    weighted = g.op("Mul", [h, g.op("Unsqueeze", [weights, g.axes(2)])])
+    return g.op("ReduceSum", [weighted, g.axes(0)], keepdims=0)  # (N, H)
+
+
+def _omega(g, model, X):
+    """Omega = V Z + c (N, K) for NaN-padded X (N, T, F)."""
+    lengths, real_time_major, X0 = _lengths_and_zeros(g, X)
+    X_time_major = g.op("Transpose", [X0], perm=[1, 0, 2])
+    h, h_last = _elman(g, model, X_time_major, lengths)
+    if model.attention:
+        Z = _attention(g, model, h, h_last, real_time_major)
+    else:
+        Z = g.op("Squeeze", [h_last, g.axes(0)])
+    V, c = (np.asarray(getattr(model, k + "_"), np.float32) for k in "Vc")
+    return g.op("Gemm", [Z, g.const("V", V), g.const("c", c)], transB=1)
+
+
+def _convert_classifier(scope, operator, container):
+    from skl2onnx.common.utils_classifier import get_label_classes
+
+    model = operator.raw_operator
+    g = _Graph(scope, container)
+    Omega = _omega(g, model, operator.inputs[0].full_name)
+    label, probabilities = (v.full_name for v in operator.outputs[:2])
+    g.op("Softmax", [Omega], outputs=[probabilities], axis=1)
+    index = g.op("ArgMax", [Omega], axis=1, keepdims=0)
+    classes = _label_values(get_label_classes(scope, model))
+    g.op("Gather", [g.const("classes", classes), index], outputs=[label], axis=0)
+
+
+def _label_values(classes):
+    """The classes as ONNX labels: int64 for numbers and booleans, or strings.
+
+    (scikit-learn only takes floats that are whole numbers as classes.)
+    """
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "biuf":
+        return classes.astype(np.int64)
+    return classes.astype(str)
+
+
+def _convert_regressor(scope, operator, container):
+    g = _Graph(scope, container)
+    Omega = _omega(g, operator.raw_operator, operator.inputs[0].full_name)
+    g.op("Identity", [Omega], outputs=[operator.outputs[0].full_name])
+
+
+# ----------------------------------------------------------------------
+# Shapes and types (skl2onnx's shape calculators)
+# ----------------------------------------------------------------------
+def _check_sequence_input(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    input_type = operator.inputs[0].type
+    if not isinstance(input_type, FloatTensorType):
+        raise TypeError(
+            f"{type(operator.raw_operator).__name__} is exported for float32 "
+            f"input; got {type(input_type).__name__}."
+        )
+    shape = input_type.shape
+    if shape is not None and len(shape) not in (0, 3):
+        raise ValueError(
+            f"The input of {type(operator.raw_operator).__name__} must be 3-D "
+            f"(n_samples, n_steps, n_features); got shape {shape}. Declare it "
+            "as FloatTensorType([None, None, n_features])."
+        )
+    return operator.inputs[0].get_first_dimension()
+
+
+def _classifier_shapes(operator):
+    from skl2onnx.common.data_types import (
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
+    from skl2onnx.common.utils_classifier import get_label_classes
+
+    N = _check_sequence_input(operator)
+    classes = _label_values(
+        get_label_classes(operator.scope_inst, operator.raw_operator)
+    )
+    label_type = StringTensorType if classes.dtype.kind == "U" else Int64TensorType
+    operator.outputs[0].type = label_type([N])
+    operator.outputs[1].type = FloatTensorType([N, len(classes)])
+
+
+def _regressor_shapes(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    N = _check_sequence_input(operator)
+    operator.outputs[0].type = FloatTensorType([N, operator.raw_operator.V_.shape[0]])
+
+
+def _refuse_parser(scope, model, inputs, custom_parsers=None):
+    _check_exportable(model)  # raises the clear error
+
+
+def _unreachable(*args):  # pragma: no cover - the parser raises first
+    raise NotImplementedError
+
+
+def _checked_parser(parser):
+    """skl2onnx's parser for a model, after checking what it cannot export."""
+
+    def parse(scope, model, inputs, custom_parsers=None):
+        _check_exportable(model)
+        return parser(scope, model, inputs, custom_parsers=custom_parsers)
+
+    return parse
+
+
+def register_converters():
+    """Register this package's converters with skl2onnx.
+
+    After this call, ``skl2onnx.to_onnx`` and ``skl2onnx.convert_sklearn``
+    convert the classifier and the regressor, also inside pipelines, under
+    the aliases ``"SklearnAttnRNNClassifier"`` and
+    ``"SklearnAttnRNNRegressor"``. :func:`to_onnx` calls it; calling it
+    again does nothing new.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import skl2onnx
+    >>> from skl2onnx.common.data_types import FloatTensorType
+    >>> from sklearn_attnrnn import AttentionRNNRegressor
+    >>> from sklearn_attnrnn.onnx import register_converters
+    >>> X = np.random.RandomState(0).randn(20, 5, 2).astype(np.float32)
+    >>> reg = AttentionRNNRegressor(hidden_size=4, max_iter=3).fit(X, X[:, 0, 0])
+    >>> register_converters()
+    >>> onx = skl2onnx.to_onnx(
+    ...     reg, initial_types=[("X", FloatTensorType([None, None, 2]))]
+    ... )
+    >>> [output.name for output in onx.graph.output]
+    ['variable']
+    """
+    _import_skl2onnx()
+    from skl2onnx import update_registered_converter
+    from skl2onnx._parse import _parse_sklearn_classifier, _parse_sklearn_simple_model
+
+    from ._classifier import AttentionRNNClassifier
+    from ._language_model import CharLanguageModel
+    from ._regressor import AttentionRNNRegressor
+    from ._text import CharOneHotEncoder
+
+    table = [
+        (
+            AttentionRNNClassifier,
+            _classifier_shapes,
+            _convert_classifier,
+            _parse_sklearn_classifier,
+        ),
+        (
+            AttentionRNNRegressor,
+            _regressor_shapes,
+            _convert_regressor,
+            _parse_sklearn_simple_model,
+        ),
+    ]
+    for cls, shapes, convert, parser in table:
+        update_registered_converter(
+            cls,
+            "SklearnAttnRNN" + cls.__name__.removeprefix("AttentionRNN"),
+            shapes,
+            convert,
+            parser=_checked_parser(parser),
+            options=_CONVERTER_OPTIONS.get(cls.__name__),
+        )
+    for cls in (CharLanguageModel, CharOneHotEncoder):
+        update_registered_converter(
+            cls,
+            "SklearnAttnRNN" + cls.__name__,
+            _unreachable,
+            lambda scope, operator, container: _unreachable(),
+            parser=_refuse_parser,
+        )
+
+
+def _n_step_features(X):
+    """F, the number of features per step, of a sample of the input."""
+    if isinstance(X, (list, tuple)):
+        return np.asarray(X[0]).shape[1]
+    X = np.asarray(X)
+    if X.ndim == 2:
+        return 1  # univariate sequences; the ONNX model takes X[:, :, None]
+    if X.ndim != 3:
+        raise ValueError(
+            f"X must be sequences as the model takes them (2-D, 3-D or a list of "
+            f"2-D arrays); got an array of shape {X.shape}."
+        )
+    return X.shape[2]
+
+
+def to_onnx(model, X, *, target_opset=None, options=None, name=None):
+    """Convert a fitted model or pipeline to an ONNX model.
+
+    Parameters
+    ----------
+    model : estimator or Pipeline
+        A fitted :class:`~sklearn_attnrnn.AttentionRNNClassifier` or
+        :class:`~sklearn_attnrnn.AttentionRNNRegressor`, or a fitted
+        scikit-learn ``Pipeline`` of models that skl2onnx converts and
+        these.
+    X : array-like or list of array-like
+        A sample of the input, in any form the model takes; only its number
+        of features per step is read. The ONNX model's input is ``X``, a
+        float32 tensor (N, T, F) with N and T free: pass 2-D univariate
+        sequences as ``X[:, :, None]`` and a list as a NaN-padded array.
+    target_opset : int or dict, default=None
+        The ONNX opset (at least 13); None: the latest skl2onnx supports.
+    options : dict, default=None
+        skl2onnx's options (see ``skl2onnx.to_onnx``), e.g.
+        ``{AttentionRNNClassifier: {"zipmap": True}}``. The classifier's
+        ``zipmap`` is False unless set here: ``probabilities`` is then the
+        (N, K) tensor ``predict_proba`` returns.
+    name : str, default=None
+        The name of the ONNX graph.
+
+    Returns
+    -------
+    onx : onnx.ModelProto
+        Run it with ``onnxruntime.InferenceSession(onx.SerializeToString())``;
+        its outputs are ``label`` and ``probabilities`` for a classifier,
+        ``variable`` (N, n_outputs) for a regressor.
+
+    Raises
+    ------
+    NotImplementedError
+        For a model the export does not cover (the language model, the
+        string encoder, a delayed connection, a gated cell).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import onnxruntime as ort
+    >>> from sklearn_attnrnn import AttentionRNNClassifier
+    >>> from sklearn_attnrnn.onnx import to_onnx
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(40, 6, 2).astype(np.float32)
+    >>> X[::2, 4:] = np.nan  # every other sequence ends after 4 steps
+    >>> y = np.where(np.nanmean(X[:, :, 0], axis=1) > 0, "up", "down")
+    >>> clf = AttentionRNNClassifier(hidden_size=8, max_iter=20).fit(X, y)
+    >>> session = ort.InferenceSession(to_onnx(clf, X).SerializeToString())
+    >>> label, proba = session.run(None, {"X": X})
+    >>> bool((label == clf.predict(X)).all())
+    True
+    >>> bool(np.allclose(proba, clf.predict_proba(X), atol=1e-5))
+    True
+    """
+    skl2onnx = _import_skl2onnx()
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.pipeline import Pipeline
+
+    from ._classifier import AttentionRNNClassifier
+
+    for step in model.steps if isinstance(model, Pipeline) else [(None, model)]:
+        if step[1] not in (None, "passthrough"):
+            if type(step[1]).__module__.startswith("sklearn_attnrnn"):
+                _check_exportable(step[1])
+    register_converters()
+    options = dict(options or {})
+    options[AttentionRNNClassifier] = {
+        "zipmap": False,
+        **options.get(AttentionRNNClassifier, {}),
+    }
+    return skl2onnx.to_onnx(
+        model,
+        initial_types=[("X", FloatTensorType([None, None, _n_step_features(X)]))],
+        target_opset=target_opset,
+        options=options,
+        name=name,
+    )
