@@ -1,8 +1,9 @@
 """Export fitted models to ONNX, to predict without Python.
 
-:func:`to_onnx` turns a fitted :class:`~sklearn_attnrnn.AttentionRNNClassifier`
-or :class:`~sklearn_attnrnn.AttentionRNNRegressor` (or a scikit-learn
-``Pipeline`` that ends with one) into an ONNX model, which onnxruntime runs
+:func:`to_onnx` turns a fitted :class:`~sklearn_attnrnn.AttentionRNNClassifier`,
+:class:`~sklearn_attnrnn.AttentionRNNRegressor` or
+:class:`~sklearn_attnrnn.SequenceStandardScaler`, or a scikit-learn
+``Pipeline`` of them, into an ONNX model, which onnxruntime runs
 from C++, C#, Java, JavaScript or a phone. The converters are registered with
 skl2onnx (:func:`register_converters`), so that ``skl2onnx.to_onnx`` converts
 pipelines holding these models among scikit-learn's own.
@@ -22,6 +23,7 @@ Outputs, as skl2onnx's:
   ``to_onnx`` of this module turns ``zipmap`` off (a plain tensor) unless
   told otherwise; ``skl2onnx.to_onnx`` keeps skl2onnx's default (on).
 - regressors: ``variable`` (N, n_outputs) float32, also for one output.
+- the scaler: ``variable`` (N, T, F) float32, NaN padding kept.
 
 Not exported: :class:`~sklearn_attnrnn.CharLanguageModel` and
 :class:`~sklearn_attnrnn.CharOneHotEncoder` (a clear error says so). To
@@ -42,6 +44,8 @@ from . import _network
 # Softmax, Squeeze and ReduceSum took their current form (any axis; axes as an
 # input) in opset 13, and none of the operators used here has changed since.
 MIN_OPSET = 13
+# onnx.TensorProto's element types (onnx is imported only when exporting)
+_FLOAT, _STRING, _INT32, _DOUBLE = 1, 8, 6, 11
 
 _CONVERTER_OPTIONS = {
     "AttentionRNNClassifier": {
@@ -86,7 +90,7 @@ class _Graph:
         value = np.asarray(value)
         unique = self.scope.get_unique_variable_name(name)
         if value.dtype.kind in "US":
-            tensor_type = 8  # TensorProto.STRING
+            tensor_type = _STRING
             content = [str(v).encode("utf-8") for v in value.ravel()]
         else:
             tensor_type = np_dtype_to_tensor_dtype(value.dtype)
@@ -143,26 +147,22 @@ def _check_exportable(model):
         )
 
 
-def _lengths_and_zeros(g, X):
-    """Each sequence's length, the (T, N) mask of real steps, X with 0 for NaN.
+def _real_steps(g, X):
+    """IsNaN(X), and the (N, T) mask of real steps: not all features NaN.
 
-    A step is real when not all of its features are NaN, as in
-    :func:`sklearn_attnrnn._sequences.sequence_lengths` (which also rejects a
-    NaN anywhere else: the graph cannot raise, and counts such steps).
+    As :func:`sklearn_attnrnn._sequences.sequence_lengths` for valid input
+    (which also rejects a NaN anywhere else: a graph cannot raise).
     """
     nan = g.op("IsNaN", [X])
-    X0 = g.op("Where", [nan, g.const("zero", np.float32(0.0)), X])
     numbers_per_step = g.op(
-        "ReduceSum",
-        [g.op("Cast", [g.op("Not", [nan])], to=6), g.axes(2)],  # int32
-        keepdims=0,
+        "ReduceSum", [g.op("Cast", [g.op("Not", [nan])], to=_INT32), g.axes(2)]
     )
-    real = g.op("Greater", [numbers_per_step, g.const("zero", np.int32(0))])  # (N, T)
-    lengths = g.op(
-        "ReduceSum", [g.op("Cast", [real], to=6), g.axes(1)], keepdims=0
-    )  # (N,) int32, as sequence_lens wants
-    real_time_major = g.op("Transpose", [real], perm=[1, 0])
-    return lengths, real_time_major, X0
+    real = g.op("Greater", [numbers_per_step, g.const("zero", np.int32(0))])
+    return nan, g.op("Squeeze", [real, g.axes(2)])
+
+
+def _zeros_for_nan(g, X, nan):
+    return g.op("Where", [nan, g.const("zero", np.float32(0.0)), X])
 
 
 def _elman(g, model, X_time_major, lengths):
@@ -207,8 +207,13 @@ def _attention(g, model, h, h_last, real_time_major):
 
 def _omega(g, model, X):
     """Omega = V Z + c (N, K) for NaN-padded X (N, T, F)."""
-    lengths, real_time_major, X0 = _lengths_and_zeros(g, X)
-    X_time_major = g.op("Transpose", [X0], perm=[1, 0, 2])
+    nan, real = _real_steps(g, X)
+    # the lengths, int32 as ONNX's sequence_lens
+    lengths = g.op(
+        "ReduceSum", [g.op("Cast", [real], to=_INT32), g.axes(1)], keepdims=0
+    )
+    real_time_major = g.op("Transpose", [real], perm=[1, 0])
+    X_time_major = g.op("Transpose", [_zeros_for_nan(g, X, nan)], perm=[1, 0, 2])
     h, h_last = _elman(g, model, X_time_major, lengths)
     if model.attention:
         Z = _attention(g, model, h, h_last, real_time_major)
@@ -246,6 +251,55 @@ def _convert_regressor(scope, operator, container):
     g = _Graph(scope, container)
     Omega = _omega(g, operator.raw_operator, operator.inputs[0].full_name)
     g.op("Identity", [Omega], outputs=[operator.outputs[0].full_name])
+
+
+# ----------------------------------------------------------------------
+# The scaler
+# ----------------------------------------------------------------------
+def _per_sequence_mean_and_scale(g, X):
+    """Each sequence's per-feature mean and scale over its real steps (N, 1, F).
+
+    As :class:`~sklearn_attnrnn.SequenceStandardScaler` computes them: in
+    float64, and a (near-)constant feature gets scale 1 by scikit-learn's
+    test (``var <= n eps var + (n mean eps)^2``, eps of float64).
+    """
+    nan, real = _real_steps(g, X)
+    values = g.op("Cast", [_zeros_for_nan(g, X, nan)], to=_DOUBLE)
+    mask = g.op("Cast", [g.op("Unsqueeze", [real, g.axes(2)])], to=_DOUBLE)
+    n = g.op("ReduceSum", [mask, g.axes(1)])  # (N, 1, 1)
+    mean = g.op("Div", [g.op("ReduceSum", [values, g.axes(1)]), n])
+    centred = g.op("Mul", [g.op("Sub", [values, mean]), mask])
+    var = g.op(
+        "Div", [g.op("ReduceSum", [g.op("Mul", [centred, centred]), g.axes(1)]), n]
+    )
+    n_eps = g.op("Mul", [n, g.const("eps", np.float64(np.finfo(np.float64).eps))])
+    mean_error = g.op("Mul", [n_eps, mean])
+    bound = g.op(
+        "Add", [g.op("Mul", [n_eps, var]), g.op("Mul", [mean_error, mean_error])]
+    )
+    constant = g.op("LessOrEqual", [var, bound])
+    scale = g.op(
+        "Where", [constant, g.const("one", np.float64(1.0)), g.op("Sqrt", [var])]
+    )
+    return (g.op("Cast", [v], to=_FLOAT) for v in (mean, scale))
+
+
+def _convert_scaler(scope, operator, container):
+    """(X - mean) / scale; NaN padding stays NaN (NaN - m = NaN)."""
+    scaler = operator.raw_operator
+    g = _Graph(scope, container)
+    X = operator.inputs[0].full_name
+    if scaler.per == "sequence":
+        mean, scale = _per_sequence_mean_and_scale(g, X)
+    else:
+        mean, scale = scaler.mean_, scaler.scale_
+        mean = g.const("mean", mean.astype(np.float32)) if scaler.with_mean else None
+        scale = g.const("scale", scale.astype(np.float32)) if scaler.with_std else None
+    if scaler.with_mean:
+        X = g.op("Sub", [X, mean])
+    if scaler.with_std:
+        X = g.op("Div", [X, scale])
+    g.op("Identity", [X], outputs=[operator.outputs[0].full_name])
 
 
 # ----------------------------------------------------------------------
@@ -294,6 +348,13 @@ def _regressor_shapes(operator):
     operator.outputs[0].type = FloatTensorType([N, operator.raw_operator.V_.shape[0]])
 
 
+def _scaler_shapes(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    _check_sequence_input(operator)
+    operator.outputs[0].type = FloatTensorType(operator.inputs[0].type.shape)
+
+
 def _refuse_parser(scope, model, inputs, custom_parsers=None):
     _check_exportable(model)  # raises the clear error
 
@@ -316,9 +377,10 @@ def register_converters():
     """Register this package's converters with skl2onnx.
 
     After this call, ``skl2onnx.to_onnx`` and ``skl2onnx.convert_sklearn``
-    convert the classifier and the regressor, also inside pipelines, under
-    the aliases ``"SklearnAttnRNNClassifier"`` and
-    ``"SklearnAttnRNNRegressor"``. :func:`to_onnx` calls it; calling it
+    convert the classifier, the regressor and the scaler, also inside
+    pipelines, under the aliases ``"SklearnAttnRNNClassifier"``,
+    ``"SklearnAttnRNNRegressor"`` and
+    ``"SklearnAttnRNNSequenceStandardScaler"``. :func:`to_onnx` calls it; calling it
     again does nothing new.
 
     Examples
@@ -343,6 +405,7 @@ def register_converters():
 
     from ._classifier import AttentionRNNClassifier
     from ._language_model import CharLanguageModel
+    from ._preprocessing import SequenceStandardScaler
     from ._regressor import AttentionRNNRegressor
     from ._text import CharOneHotEncoder
 
@@ -357,6 +420,12 @@ def register_converters():
             AttentionRNNRegressor,
             _regressor_shapes,
             _convert_regressor,
+            _parse_sklearn_simple_model,
+        ),
+        (
+            SequenceStandardScaler,
+            _scaler_shapes,
+            _convert_scaler,
             _parse_sklearn_simple_model,
         ),
     ]
@@ -400,10 +469,11 @@ def to_onnx(model, X, *, target_opset=None, options=None, name=None):
     Parameters
     ----------
     model : estimator or Pipeline
-        A fitted :class:`~sklearn_attnrnn.AttentionRNNClassifier` or
-        :class:`~sklearn_attnrnn.AttentionRNNRegressor`, or a fitted
-        scikit-learn ``Pipeline`` of models that skl2onnx converts and
-        these.
+        A fitted :class:`~sklearn_attnrnn.AttentionRNNClassifier`,
+        :class:`~sklearn_attnrnn.AttentionRNNRegressor` or
+        :class:`~sklearn_attnrnn.SequenceStandardScaler`, or a fitted
+        scikit-learn ``Pipeline`` of these (and of models that skl2onnx
+        converts).
     X : array-like or list of array-like
         A sample of the input, in any form the model takes; only its number
         of features per step is read. The ONNX model's input is ``X``, a
@@ -424,7 +494,8 @@ def to_onnx(model, X, *, target_opset=None, options=None, name=None):
     onx : onnx.ModelProto
         Run it with ``onnxruntime.InferenceSession(onx.SerializeToString())``;
         its outputs are ``label`` and ``probabilities`` for a classifier,
-        ``variable`` (N, n_outputs) for a regressor.
+        ``variable`` (N, n_outputs) for a regressor, ``variable`` (N, T, F)
+        for the scaler.
 
     Raises
     ------

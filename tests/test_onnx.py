@@ -22,6 +22,7 @@ from sklearn_attnrnn import (  # noqa: E402
     AttentionRNNRegressor,
     CharLanguageModel,
     CharOneHotEncoder,
+    SequenceStandardScaler,
 )
 from sklearn_attnrnn.onnx import register_converters, to_onnx  # noqa: E402
 
@@ -141,6 +142,40 @@ def test_pipeline():
     y = _targets("multiclass", X, lengths)
     pipe = _fit(make_pipeline(AttentionRNNClassifier(hidden_size=5, max_iter=20)), X, y)
     _assert_classifier_matches(to_onnx(pipe, X), pipe, X)
+
+
+@pytest.mark.parametrize("per", ["feature", "sequence"])
+@pytest.mark.parametrize(
+    "with_mean, with_std", [(True, True), (False, True), (True, False), (False, False)]
+)
+def test_scaler(per, with_mean, with_std):
+    X, _ = _ragged()
+    X[:, :, 1] += 100.0  # far from 0: the mean matters
+    X[2, :, 2] = np.where(np.isnan(X[2, :, 2]), np.nan, 7.0)  # constant in a sequence
+    scaler = SequenceStandardScaler(per=per, with_mean=with_mean, with_std=with_std)
+    scaler.fit(X)
+    X_new, _ = _ragged(n=30, n_steps=15, seed=1)
+    X_new[3, :, 0] = np.where(np.isnan(X_new[3, :, 0]), np.nan, -2.5)
+    (scaled,) = _run(to_onnx(scaler, X), X_new)
+    np.testing.assert_allclose(scaled, scaler.transform(X_new), rtol=0, atol=ATOL)
+    assert np.array_equal(np.isnan(scaled), np.isnan(X_new))
+
+
+@pytest.mark.parametrize("per", ["feature", "sequence"])
+def test_pipeline_of_the_scaler_and_a_model(per):
+    X, lengths = _ragged()
+    X *= 50.0
+    y = _targets("multiclass", X, lengths)
+    pipe = _fit(
+        make_pipeline(
+            SequenceStandardScaler(per=per),
+            AttentionRNNClassifier(hidden_size=5, max_iter=20, learning_rate=1e-2),
+        ),
+        X,
+        y,
+    )
+    X_new, _ = _ragged(n=30, n_steps=15, seed=1)
+    _assert_classifier_matches(to_onnx(pipe, X), pipe, X_new * 50.0)
 
 
 def test_skl2onnx_to_onnx_with_its_default_zipmap():
