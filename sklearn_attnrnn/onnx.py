@@ -29,8 +29,9 @@ Not exported: :class:`~sklearn_attnrnn.CharLanguageModel` and
 :class:`~sklearn_attnrnn.CharOneHotEncoder` (a clear error says so). To
 classify text in another language, encode it there as the encoder does: for
 each string, one step per character, a one-hot row over the encoder's
-``vocabulary_`` (a character outside it: a row of zeros), and NaN rows after
-the string's end up to the longest string of the batch.
+``categories_`` (a character outside them: a row of zeros, as
+``handle_unknown="ignore"``), and NaN rows after the string's end up to the
+longest string of the batch.
 
 Needs the ``onnx`` extra: ``pip install "sklearn-attnrnn[onnx]"`` (onnx,
 skl2onnx; onnxruntime to run the models). The package itself imports
@@ -131,8 +132,9 @@ def _check_exportable(model):
             f"{name} is not exported to ONNX. Export the classifier or regressor "
             "alone, and encode strings in the host language as CharOneHotEncoder "
             "does: one step per character, a one-hot row over the encoder's "
-            "vocabulary_ (zeros for a character outside it), NaN rows after the "
-            "string's end (see sklearn_attnrnn.onnx)."
+            "categories_ (all zeros for a character outside them, as "
+            "handle_unknown='ignore'), NaN rows after the string's end (see "
+            "sklearn_attnrnn.onnx)."
         )
     check_is_fitted(model)
     if getattr(model, "delay", None) is not None:

@@ -217,15 +217,51 @@ def test_text_models_are_refused_with_the_host_language_recipe():
     encoder = CharOneHotEncoder().fit(names)
     lm = _fit(CharLanguageModel(hidden_size=3, max_iter=1), names, None)
     for model in (encoder, lm):
-        with pytest.raises(NotImplementedError, match="vocabulary_"):
+        with pytest.raises(NotImplementedError, match="categories_"):
             to_onnx(model, encoder.transform(names))
     pipe = _fit(
         make_pipeline(CharOneHotEncoder(), AttentionRNNClassifier(max_iter=1)),
         names,
         [0, 1, 0, 1],
     )
+    register_converters()
     with pytest.raises(NotImplementedError, match="CharOneHotEncoder is not"):
         skl2onnx.to_onnx(pipe, initial_types=[("X", StringTensorType([None]))])
+
+
+def _encode_in_the_host_language(strings, categories):
+    """The documented recipe, in plain Python: one-hot rows, NaN after the end."""
+    position = {c: i for i, c in enumerate(categories)}
+    longest = max(len(s) for s in strings)
+    rows = []
+    for s in strings:
+        steps = []
+        for t in range(longest):
+            step = [float("nan")] * len(categories)
+            if t < len(s):
+                step = [0.0] * len(categories)
+                if s[t] in position:
+                    step[position[s[t]]] = 1.0
+            steps.append(step)
+        rows.append(steps)
+    return np.array(rows, dtype=np.float32)
+
+
+def test_the_host_language_text_recipe_gives_the_pipeline_s_probabilities():
+    names = ["anna", "bob", "carla", "dmitri", "eve", "fritz", "gaia", "hal"]
+    pipe = _fit(
+        make_pipeline(
+            CharOneHotEncoder(handle_unknown="ignore"),
+            AttentionRNNClassifier(hidden_size=4, max_iter=20),
+        ),
+        names,
+        [0, 1, 1, 0, 1, 0, 0, 1],
+    )
+    categories = list(pipe[0].categories_)
+    onx = to_onnx(pipe[-1], pipe[0].transform(names))
+    new = ["bo", "zed", "annab"]  # z is unknown: a row of zeros
+    _, proba = _run(onx, _encode_in_the_host_language(new, categories))
+    np.testing.assert_allclose(proba, pipe.predict_proba(new), rtol=0, atol=ATOL)
 
 
 def test_a_delayed_connection_is_refused():
