@@ -6,8 +6,8 @@ extra)::
     python benchmarks/onnx_speed.py            # the grid, ~2 min here
     python benchmarks/onnx_speed.py --quick    # a few points
 
-For each point of the grid (hidden size H x longest length T x batch size
-N), it fits an ``AttentionRNNClassifier`` in float32 for one epoch (the
+For each point of the grid (cell x hidden size H x longest length T x
+batch size N), it fits an ``AttentionRNNClassifier`` in float32 for one epoch (the
 time does not depend on the weights), exports it with
 ``sklearn_attnrnn.onnx.to_onnx``, checks that onnxruntime's probabilities
 equal ``predict_proba``'s within 1e-5, then times both on the same float32
@@ -75,12 +75,12 @@ def seconds_per_call(fn, repeat, min_seconds=0.2):
     return best
 
 
-def time_point(H, T, N, attention, repeat):
+def time_point(cell, H, T, N, attention, repeat):
     X_fit, y, _ = make_data(256, T, F, np.float32, lengths="mixed", seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = AttentionRNNClassifier(
-            hidden_size=H, attention=attention, max_iter=1, random_state=0
+            hidden_size=H, cell=cell, attention=attention, max_iter=1, random_state=0
         ).fit(X_fit, y)
     X, _, _ = make_data(N, T, F, np.float32, lengths="mixed", seed=1)
     sess = session(to_onnx(clf, X))
@@ -91,6 +91,7 @@ def time_point(H, T, N, attention, repeat):
     numpy_time = seconds_per_call(lambda: clf.predict_proba(X), repeat)
     onnx_time = seconds_per_call(lambda: sess.run(["probabilities"], {"X": X}), repeat)
     return {
+        "cell": cell,
         "H": H,
         "T": T,
         "N": N,
@@ -103,13 +104,14 @@ def time_point(H, T, N, attention, repeat):
 
 def markdown(rows):
     lines = [
-        "| H | T | N | attention | predict_proba (ms) | onnxruntime (ms) "
+        "| cell | H | T | N | attention | predict_proba (ms) | onnxruntime (ms) "
         "| speed-up | max abs diff |",
-        "|---:|---:|---:|:---|---:|---:|---:|---:|",
+        "|:---|---:|---:|---:|:---|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['H']} | {r['T']} | {r['N']} | {'on' if r['attention'] else 'off'} "
+            f"| {r['cell']} | {r['H']} | {r['T']} | {r['N']} "
+            f"| {'on' if r['attention'] else 'off'} "
             f"| {r['predict_proba_ms']:.3f} | {r['onnxruntime_ms']:.3f} "
             f"| {r['predict_proba_ms'] / r['onnxruntime_ms']:.1f}x "
             f"| {r['max_abs_diff']:.1e} |"
@@ -128,6 +130,7 @@ def machine():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a few points")
+    parser.add_argument("--cells", nargs="+", default=["elman", "gru", "lstm"])
     parser.add_argument("--hidden", type=int, nargs="+", default=[16, 64, 128])
     parser.add_argument("--steps", type=int, nargs="+", default=[20, 100])
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 1000])
@@ -137,16 +140,23 @@ def main(argv=None):
     if args.quick:
         args.hidden, args.steps, args.batch, args.repeat = [16], [20], [1, 100], 3
     points = [
-        (H, T, N, True) for H in args.hidden for T in args.steps for N in args.batch
+        (cell, H, T, N, True)
+        for cell in args.cells
+        for H in args.hidden
+        for T in args.steps
+        for N in args.batch
     ]
     # attention off at one size: the recurrence alone
-    points += [(args.hidden[0], args.steps[-1], N, False) for N in args.batch]
+    points += [
+        (args.cells[0], args.hidden[0], args.steps[-1], N, False) for N in args.batch
+    ]
     rows = []
     for point in points:
         rows.append(time_point(*point, repeat=args.repeat))
         r = rows[-1]
         print(
-            f"H={r['H']:4d} T={r['T']:4d} N={r['N']:5d} attention={r['attention']!s:5}"
+            f"{r['cell']:5} H={r['H']:4d} T={r['T']:4d} N={r['N']:5d}"
+            f" attention={r['attention']!s:5}"
             f" predict_proba {r['predict_proba_ms']:9.3f} ms"
             f"  onnxruntime {r['onnxruntime_ms']:9.3f} ms",
             flush=True,

@@ -11,8 +11,9 @@ pipelines holding these models among scikit-learn's own.
 The ONNX model takes what ``predict_proba`` takes: a float32 tensor ``X`` of
 shape (N, T, F), a sequence ending where its steps become all-NaN (N and T
 are free). The graph computes each sequence's length (its number of steps
-that are not all-NaN), sets the NaN to 0, runs ONNX's ``RNN`` operator (tanh)
-with those lengths, then the attention and the output layer of
+that are not all-NaN), sets the NaN to 0, runs ONNX's ``RNN`` (tanh),
+``GRU`` (``linear_before_reset=1``, as PyTorch) or ``LSTM`` operator with
+those lengths, then the attention and the output layer of
 :mod:`sklearn_attnrnn._network`.
 
 Outputs, as skl2onnx's:
@@ -142,11 +143,6 @@ def _check_exportable(model):
             f"This {name} has delay={model.delay!r}: the delayed connection is "
             "not exported to ONNX yet."
         )
-    cell = getattr(model, "cell", "elman")
-    if cell != "elman":
-        raise NotImplementedError(
-            f"cell={cell!r} is not exported to ONNX yet; only 'elman' is."
-        )
 
 
 def _real_steps(g, X):
@@ -167,22 +163,50 @@ def _zeros_for_nan(g, X, nan):
     return g.op("Where", [nan, g.const("zero", np.float32(0.0)), X])
 
 
-def _elman(g, model, X_time_major, lengths):
-    """ONNX RNN: h_t = tanh(U x_t + W h_{t-1} + b); all h (T, 1, N, H), h_T."""
-    U, W, b = (np.asarray(getattr(model, k + "_"), np.float32) for k in "UWb")
-    H = W.shape[0]
-    bias = np.concatenate([b, np.zeros(H, np.float32)])  # ONNX: W bias, R bias
+# The operator of each cell, and where ONNX's gate blocks sit in the core's
+# (PyTorch's) stacking: GRU z, r, h from r, z, n; LSTM i, o, f, c from i, f,
+# g, o.
+_ONNX_CELLS = {
+    "elman": ("RNN", (0,)),
+    "gru": ("GRU", (1, 0, 2)),
+    "lstm": ("LSTM", (0, 3, 1, 2)),
+}
+
+
+def _recurrence(g, model, X_time_major, lengths):
+    """ONNX's RNN, GRU or LSTM operator: all h (T, 1, N, H), and h_T (1, N, H).
+
+    The operators take the core's equations with the gates' blocks
+    reordered; ONNX's recurrent biases are 0, but for the GRU's b_hn, which
+    ONNX's ``linear_before_reset=1`` puts where PyTorch does: inside
+    r_t * (W_n h_{t-1} + b_hn).
+    """
+    cell = _network.cell_of({"W": model.W_})
+    op_type, order = _ONNX_CELLS[cell]
+    H = model.W_.shape[1]
+
+    def onnx_blocks(name):
+        array = np.asarray(getattr(model, name + "_"), np.float32)
+        return np.concatenate([array[k * H : (k + 1) * H] for k in order])
+
+    input_bias = onnx_blocks("b")
+    recurrent_bias = np.zeros_like(input_bias)
+    attributes = {}
+    if cell == "gru":
+        recurrent_bias[2 * H :] = model.b_hn_
+        attributes["linear_before_reset"] = 1
     h, h_last = g.op(
-        "RNN",
+        op_type,
         [
             X_time_major,
-            g.const("U", U[None]),
-            g.const("W", W[None]),
-            g.const("b", bias[None]),
+            g.const("U", onnx_blocks("U")[None]),
+            g.const("W", onnx_blocks("W")[None]),
+            g.const("b", np.concatenate([input_bias, recurrent_bias])[None]),
             lengths,
         ],
         outputs=2,
         hidden_size=H,
+        **attributes,
     )
     return h, h_last
 
@@ -196,7 +220,7 @@ def _attention(g, model, h, h_last, real_time_major):
     """
     h = g.op("Squeeze", [h, g.axes(1)])  # (T, N, H)
     scores = g.op("ReduceSum", [g.op("Mul", [h, h_last]), g.axes(2)], keepdims=0)
-    scale = _network.score_scale(model.attention_scores, model.W_.shape[0])
+    scale = _network.score_scale(model.attention_scores, model.W_.shape[1])
     if scale != 1.0:
         scores = g.op("Mul", [scores, g.const("scale", np.float32(scale))])
     scores = g.op(
@@ -216,7 +240,7 @@ def _omega(g, model, X):
     )
     real_time_major = g.op("Transpose", [real], perm=[1, 0])
     X_time_major = g.op("Transpose", [_zeros_for_nan(g, X, nan)], perm=[1, 0, 2])
-    h, h_last = _elman(g, model, X_time_major, lengths)
+    h, h_last = _recurrence(g, model, X_time_major, lengths)
     if model.attention:
         Z = _attention(g, model, h, h_last, real_time_major)
     else:
@@ -503,7 +527,7 @@ def to_onnx(model, X, *, target_opset=None, options=None, name=None):
     ------
     NotImplementedError
         For a model the export does not cover (the language model, the
-        string encoder, a delayed connection, a gated cell).
+        string encoder, a delayed connection).
 
     Examples
     --------

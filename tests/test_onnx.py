@@ -97,15 +97,26 @@ CONFIGS = [
 ]
 
 
+CELLS = ["elman", "gru", "lstm"]
+
+
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("config", CONFIGS, ids=str)
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "one output", "outputs"])
-def test_onnxruntime_equals_the_model_on_ragged_data(config, kind):
+def test_onnxruntime_equals_the_model_on_ragged_data(cell, config, kind):
     X, lengths = _ragged()
     y = _targets(kind, X, lengths)
     is_classifier = kind in ("binary", "multiclass")
     cls = AttentionRNNClassifier if is_classifier else AttentionRNNRegressor
     model = _fit(
-        cls(hidden_size=6, max_iter=40, learning_rate=1e-2, random_state=0, **config),
+        cls(
+            hidden_size=6,
+            cell=cell,
+            max_iter=40,
+            learning_rate=1e-2,
+            random_state=0,
+            **config,
+        ),
         X,
         y,
     )
@@ -117,12 +128,15 @@ def test_onnxruntime_equals_the_model_on_ragged_data(config, kind):
         _assert_regressor_matches(onx, model, X_new)
 
 
-def test_float32_fit_long_sequences_and_one_step():
+@pytest.mark.parametrize("cell", CELLS)
+def test_float32_fit_long_sequences_and_one_step(cell):
     X, lengths = _ragged(n=40, n_steps=60)
     X[1, 1:] = np.nan  # a sequence of one step
     y = _targets("multiclass", X, lengths)
     model = _fit(
-        AttentionRNNClassifier(hidden_size=16, max_iter=30, learning_rate=1e-2),
+        AttentionRNNClassifier(
+            hidden_size=16, cell=cell, max_iter=30, learning_rate=1e-2
+        ),
         X,
         y,
     )
