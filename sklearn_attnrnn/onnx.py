@@ -331,21 +331,27 @@ def _convert_scaler(scope, operator, container):
 # ----------------------------------------------------------------------
 # Shapes and types (skl2onnx's shape calculators)
 # ----------------------------------------------------------------------
-def _check_sequence_input(operator):
+def _check_sequence_input(operator, n_features):
+    """N of a float32 (N, T, F) input; F must be ``n_features`` where known."""
     from skl2onnx.common.data_types import FloatTensorType
 
+    name = type(operator.raw_operator).__name__
     input_type = operator.inputs[0].type
     if not isinstance(input_type, FloatTensorType):
         raise TypeError(
-            f"{type(operator.raw_operator).__name__} is exported for float32 "
-            f"input; got {type(input_type).__name__}."
+            f"{name} is exported for float32 input; got {type(input_type).__name__}."
         )
     shape = input_type.shape
     if shape is not None and len(shape) not in (0, 3):
         raise ValueError(
-            f"The input of {type(operator.raw_operator).__name__} must be 3-D "
-            f"(n_samples, n_steps, n_features); got shape {shape}. Declare it "
-            "as FloatTensorType([None, None, n_features])."
+            f"The input of {name} must be 3-D (n_samples, n_steps, n_features); "
+            f"got shape {shape}. Declare it as FloatTensorType([None, None, "
+            f"{n_features or 'n_features'}])."
+        )
+    if shape and isinstance(shape[2], int) and n_features not in (None, shape[2]):
+        raise ValueError(
+            f"The input has {shape[2]} features per step, but {name} was fitted "
+            f"with {n_features}."
         )
     return operator.inputs[0].get_first_dimension()
 
@@ -358,7 +364,7 @@ def _classifier_shapes(operator):
     )
     from skl2onnx.common.utils_classifier import get_label_classes
 
-    N = _check_sequence_input(operator)
+    N = _check_sequence_input(operator, operator.raw_operator.U_.shape[1])
     classes = _label_values(
         get_label_classes(operator.scope_inst, operator.raw_operator)
     )
@@ -370,14 +376,15 @@ def _classifier_shapes(operator):
 def _regressor_shapes(operator):
     from skl2onnx.common.data_types import FloatTensorType
 
-    N = _check_sequence_input(operator)
-    operator.outputs[0].type = FloatTensorType([N, operator.raw_operator.V_.shape[0]])
+    model = operator.raw_operator
+    N = _check_sequence_input(operator, model.U_.shape[1])
+    operator.outputs[0].type = FloatTensorType([N, model.V_.shape[0]])
 
 
 def _scaler_shapes(operator):
     from skl2onnx.common.data_types import FloatTensorType
 
-    _check_sequence_input(operator)
+    _check_sequence_input(operator, operator.raw_operator._n_step_features)
     operator.outputs[0].type = FloatTensorType(operator.inputs[0].type.shape)
 
 

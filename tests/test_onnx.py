@@ -13,6 +13,7 @@ ort = pytest.importorskip("onnxruntime")
 skl2onnx = pytest.importorskip("skl2onnx")
 
 from skl2onnx.common.data_types import (  # noqa: E402
+    DoubleTensorType,
     FloatTensorType,
     StringTensorType,
 )
@@ -117,7 +118,7 @@ def test_onnxruntime_equals_the_model_on_ragged_data(cell, config, kind):
             random_state=0,
             **config,
         ),
-        X,
+        X.astype(np.float64),  # float64 parameters, cast to float32 by both
         y,
     )
     onx = to_onnx(model, X)
@@ -217,6 +218,18 @@ def test_options_nocl_and_zipmap():
     np.testing.assert_array_equal(label, clf.predict_proba(X).argmax(axis=1))
     label, proba = _run(to_onnx(clf, X, options={id(clf): {"zipmap": True}}), X)
     assert isinstance(proba, list) and sorted(proba[0]) == ["high", "low", "mid"]
+
+
+def test_wrong_input_types_are_refused():
+    X, lengths = _ragged()
+    reg = _fit(AttentionRNNRegressor(hidden_size=3, max_iter=2), X, lengths)
+    with pytest.raises(ValueError, match="4 features per step, but Attention"):
+        to_onnx(reg, np.zeros((2, 5, 4)))
+    register_converters()
+    with pytest.raises(ValueError, match="must be 3-D"):
+        skl2onnx.to_onnx(reg, initial_types=[("X", FloatTensorType([None, F]))])
+    with pytest.raises(TypeError, match="float32"):
+        skl2onnx.to_onnx(reg, initial_types=[("X", DoubleTensorType([None, None, F]))])
 
 
 def test_too_old_opset_is_refused():
