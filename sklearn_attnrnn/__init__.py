@@ -11,6 +11,7 @@ from ._classifier import AttentionRNNClassifier  # noqa: E402
 from ._language_model import CharLanguageModel  # noqa: E402
 from ._preprocessing import SequenceStandardScaler  # noqa: E402
 from ._regressor import AttentionRNNRegressor  # noqa: E402
+from ._sequences import from_channels_first  # noqa: E402
 from ._text import CharOneHotEncoder  # noqa: E402
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "CharOneHotEncoder",
     "SequenceStandardScaler",
     "__version__",
+    "from_channels_first",
 ]

@@ -10,6 +10,7 @@ how a validation set is scored.
 
 import copy
 import functools
+import math
 import sys
 import threading
 import time
@@ -515,6 +516,11 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
 
     def _check_weights(self, sample_weight, targets, values):
         weights = _check_sample_weight(sample_weight, values[:, 0, 0], dtype=np.float64)
+        if sample_weight is not None and not weights.any():
+            # the wording of _check_sample_weight since scikit-learn 1.9
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number."
+            )
         if (weights < 0).any():
             raise ValueError("sample_weight must not be negative.")
         implied = self._target_weights(targets)
@@ -582,6 +588,28 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             **core_kwargs,
         )
 
+    def _check_validation_size(self, n_samples, stratify):
+        """Before splitting: a validation set of at least 2 samples, and, when
+        the split is stratified, one sample of each class on either side."""
+        n_val = math.ceil(self.validation_fraction * n_samples)
+        n_classes = 0 if stratify is None else len(np.unique(stratify))
+        needed = max(2, n_classes)
+        if n_val < needed or n_samples - n_val < n_classes:
+            stratified = (
+                f", and the split is stratified over {n_classes} classes"
+                if n_classes
+                else ""
+            )
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction="
+                f"{self.validation_fraction} of the {n_samples} samples: "
+                f"{n_val} for validation and {n_samples - n_val} for training. "
+                f"The validation set needs at least {needed}{stratified}. "
+                f"Raise validation_fraction (to {needed / n_samples:.3g} or "
+                "more, leaving each class a training sample), pass more data, "
+                "or set early_stopping=False."
+            )
+
     def _fit_stochastic(self, values, lengths, targets, sample_weight, incremental):
         n_samples = len(lengths)
         rng = self._random_state
@@ -591,21 +619,16 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             self.best_validation_score_ = -np.inf
             if self.validation_scores_ is None:
                 self.validation_scores_ = []
+            stratify = self._validation_split_stratify(targets)
+            self._check_validation_size(n_samples, stratify)
             # An integer from rng keeps the split reproducible and independent
             # of what train_test_split does with a RandomState.
-            split = train_test_split(
+            train, val = train_test_split(
                 np.arange(n_samples),
                 random_state=rng.randint(np.iinfo(np.int32).max),
                 test_size=self.validation_fraction,
-                stratify=self._validation_split_stratify(targets),
+                stratify=stratify,
             )
-            train, val = split
-            if len(val) < 2:
-                raise ValueError(
-                    "The validation set is too small: validation_fraction="
-                    f"{self.validation_fraction} of {n_samples} samples leaves "
-                    f"{len(val)}. Raise validation_fraction or pass more data."
-                )
             X_val = (values[val], lengths[val], targets[val], sample_weight[val])
             values, lengths = values[train], lengths[train]
             targets, sample_weight = targets[train], sample_weight[train]

@@ -19,6 +19,20 @@ def _not_lbfgs(estimator):
     return estimator.solver != "lbfgs"
 
 
+def _check_label_types(labels, name):
+    """Labels must all be strings or all numbers: they are sorted."""
+    if labels.dtype != object:
+        return
+    kinds = {isinstance(label, str) for label in labels.ravel()}
+    if len(kinds) > 1:
+        types = sorted({type(label).__name__ for label in labels.ravel()})
+        raise TypeError(
+            f"{name} mixes labels of types {', '.join(types)}; class labels must "
+            f"all be strings or all numbers. Convert them, e.g. "
+            f"np.asarray({name}).astype(str)."
+        )
+
+
 class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
     _parameter_constraints = {
         **BaseAttentionRNN._parameter_constraints,
@@ -93,6 +107,7 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
     # What differs from the base: labels in, probabilities out.
     def _encode_targets(self, y, *, reset, classes=None):
         y = column_or_1d(y, warn=True)
+        _check_label_types(y, "y")
         check_classification_targets(y)
         if reset:
             self.classes_ = np.unique(y if classes is None else classes)
@@ -178,6 +193,8 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
         self : object
             The estimator.
         """
+        if classes is not None:
+            _check_label_types(np.asarray(classes), "classes")
         _check_partial_fit_first_call(self, classes)
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 

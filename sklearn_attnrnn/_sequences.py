@@ -8,12 +8,21 @@ Accepted forms:
   (``n_features_in_ = n_features``); a step whose features are all NaN ends
   the sequence (NaN padding at the end, as tslearn and the UCR archive store
   unequal lengths);
-- a list of 2-D arrays (T_i, n_features) of varying lengths.
+- a list of 2-D arrays (T_i, n_features) of varying lengths; a 1-D object
+  array or a pandas Series (a DataFrame column) holding such arrays is read
+  the same way;
+- a numpy masked array: masked entries are padding, so they must be whole
+  steps at the end of a sequence (as NaN padding must).
+
+Collections stored channels-first, ``(n_cases, n_channels, n_timepoints)`` as
+aeon and sktime store them, go through ``from_channels_first``.
 
 Everything else gets a ValueError or TypeError that says what and where.
 The input is never modified.
 """
 
+import collections.abc
+import contextlib
 import numbers
 
 import numpy as np
@@ -22,18 +31,128 @@ from sklearn.utils.validation import _check_feature_names, check_array, validate
 FLOAT_DTYPES = (np.float64, np.float32)
 
 
-def _is_ragged_list(X):
-    """True for a list/tuple whose items are 2-D (sequences of steps)."""
+def _is_series(X):
+    """True for a pandas Series (pandas is not imported for this)."""
+    return type(X).__name__ == "Series" and hasattr(X, "iloc") and X.ndim == 1
+
+
+def _is_dataframe(X):
+    return hasattr(X, "columns") and hasattr(X, "iloc")
+
+
+def _sequence_items(X):
+    """The sequences of X when X holds them one per item, else None.
+
+    A list or tuple whose items are 2-D (or sparse matrices, refused later
+    with scikit-learn's message), a 1-D object array, or an object pandas
+    Series, such as a DataFrame column holding one array per row.
+    """
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:
+        return list(X)
+    if _is_series(X) and X.dtype == object:
+        return list(X)
     if not isinstance(X, (list, tuple)) or len(X) == 0:
-        return False
+        return None
     first = X[0]
     if isinstance(first, np.ndarray):
-        return first.ndim == 2
-    return (
+        return X if first.ndim == 2 else None
+    if hasattr(first, "tocsr"):  # a sparse matrix
+        return X
+    nested = (
         isinstance(first, (list, tuple))
         and len(first) > 0
         and isinstance(first[0], (list, tuple, np.ndarray))
     )
+    return X if nested else None
+
+
+def _masked_as_nan(X, name="X", *, one_sequence=False):
+    """A masked array as a float array with NaN where it is masked.
+
+    Masked entries are read as padding, which is only well-defined when they
+    are whole steps at the end of a sequence; anywhere else is an error.
+    ``one_sequence``: X is a single (n_steps, n_features) sequence.
+    """
+    data = np.ma.getdata(X)
+    mask = np.ma.getmaskarray(X)
+    dtype = data.dtype if data.dtype in FLOAT_DTYPES else np.float64
+    if mask.any() and data.ndim in (2, 3):
+        if data.ndim == 3:
+            steps, axes = mask, ("sample", "step", "feature")
+        elif one_sequence:
+            steps, axes = mask[None], ("step", "feature")
+        else:
+            steps, axes = mask[:, :, None], ("sample", "step")
+        whole = steps.all(axis=2)
+        tail = np.cumprod(whole[:, ::-1], axis=1)[:, ::-1].astype(bool)
+        inside = steps & ~tail[:, :, None]
+        if inside.any() or tail[:, 0].any():
+            if inside.any():
+                index = np.argwhere(inside)[0]
+                problem = "a masked entry inside a sequence"
+            else:
+                index = [int(np.flatnonzero(tail[:, 0])[0])]
+                problem = "a sequence masked entirely"
+            index = index[1:] if one_sequence else index
+            where = ", ".join(f"{a} {int(i)}" for a, i in zip(axes, index))
+            where = f" ({where})" if where else ""
+            raise ValueError(
+                f"{name} is a masked array with {problem}{where}. Masked "
+                "entries are read as padding, which must be whole steps (all "
+                "features) at the end of a sequence, leaving at least one. Fill "
+                f"the others ({name}.filled(value)) or pass {name}.data."
+            )
+    return np.where(mask, np.nan, data).astype(dtype, copy=False)
+
+
+def _reject_containers(X):
+    """Clear errors for containers that are not sequences of numbers."""
+    if isinstance(X, (dict, set, frozenset)) and not hasattr(X, "tocsr"):
+        # (scipy's dok sparse format is a dict: scikit-learn's sparse error)
+        hint = "list(X.values())" if isinstance(X, dict) else "a list"
+        raise TypeError(
+            f"X is a {type(X).__name__}, not sequences: pass a 2-D or 3-D array "
+            "or a list of 2-D arrays (n_steps_i, n_features); for the values of "
+            f"a {type(X).__name__} in a fixed order, {hint}."
+        )
+    if isinstance(X, collections.abc.Iterator) or not (
+        hasattr(X, "__len__") or hasattr(X, "__array__")
+    ):
+        raise TypeError(
+            f"X is a {type(X).__name__}, which can be read only once or has no "
+            "length: pass list(X) (a list of 2-D arrays (n_steps_i, n_features)) "
+            "or an array."
+        )
+
+
+@contextlib.contextmanager
+def _cells_must_be_numbers(X):
+    """Where a cell of a 2-D/3-D X holds an array: an error that says where,
+    instead of numpy's "setting an array element with a sequence"."""
+    try:
+        yield
+    except ValueError as exc:
+        if "sequence" not in str(exc):
+            raise
+        cells = X.to_numpy() if _is_dataframe(X) else np.asarray(X, dtype=object)
+        for index in np.ndindex(cells.shape):
+            cell = cells[index]
+            if np.ndim(cell) > 0 or hasattr(cell, "tocsr"):
+                break
+        else:
+            raise
+        column = (
+            " For a DataFrame column holding one sequence per row, pass the "
+            f"column itself: X[{X.columns[index[1]]!r}]."
+            if _is_dataframe(X)
+            else ""
+        )
+        raise ValueError(
+            f"X[{', '.join(map(str, index))}] holds a {type(cell).__name__}, not a "
+            "number: every cell of a 2-D or 3-D X is one value. Pass sequences "
+            "of varying lengths as a list of 2-D arrays (n_steps_i, n_features), "
+            f"or a 1-D object array or pandas Series of them.{column}"
+        ) from None
 
 
 def _stack_ragged(X):
@@ -45,6 +164,8 @@ def _stack_ragged(X):
                 f"X is a list of sequences, but item {i} is a {type(seq).__name__}, "
                 "not a 2-D array of shape (n_steps, n_features)."
             )
+        if isinstance(seq, np.ma.MaskedArray):
+            seq = _masked_as_nan(seq, f"X[{i}]", one_sequence=True)
         arr = check_array(
             seq,
             dtype=FLOAT_DTYPES,
@@ -57,7 +178,8 @@ def _stack_ragged(X):
         if arr.ndim != 2:
             raise ValueError(
                 f"X is a list of sequences, but item {i} has {arr.ndim} "
-                "dimension(s); each sequence must be 2-D (n_steps, n_features)."
+                "dimension(s); each sequence must be 2-D (n_steps, n_features)"
+                + (" (a univariate one: .reshape(-1, 1))." if arr.ndim == 1 else ".")
             )
         if arr.shape[0] == 0:
             raise ValueError(f"X[{i}] is an empty sequence (0 steps).")
@@ -66,9 +188,17 @@ def _stack_ragged(X):
     if len(n_features) > 1:
         counts = [s.shape[1] for s in seqs]
         odd = next(i for i, c in enumerate(counts) if c != counts[0])
+        rows = {s.shape[0] for s in seqs}
+        channels_first = (
+            f" Every item has {rows.pop()} rows: if the items are channels-first "
+            "(n_channels, n_timepoints), as aeon and sktime store them, pass "
+            "from_channels_first(X)."
+            if len(rows) == 1
+            else ""
+        )
         raise ValueError(
             "All sequences in X must have the same number of features; "
-            f"X[0] has {counts[0]} and X[{odd}] has {counts[odd]}."
+            f"X[0] has {counts[0]} and X[{odd}] has {counts[odd]}.{channels_first}"
         )
     dtype = np.float32 if all(s.dtype == np.float32 for s in seqs) else np.float64
     out = np.full(
@@ -77,6 +207,95 @@ def _stack_ragged(X):
     for i, s in enumerate(seqs):
         out[i, : len(s)] = s
     return out
+
+
+def from_channels_first(X):
+    """Channels-first collections (aeon, sktime) in the estimators' layout.
+
+    aeon and sktime store a collection of time series channels-first: a 3-D
+    array ``(n_cases, n_channels, n_timepoints)``, or, for unequal lengths, a
+    list of 2-D arrays ``(n_channels, n_timepoints_i)``. The estimators read
+    steps first: ``(n_samples, n_steps, n_features)`` and lists of
+    ``(n_steps_i, n_features)``. A 3-D array passed as it is would be read as
+    ``n_channels`` steps of ``n_timepoints`` features, which nothing can tell
+    from a legitimate input; pass it through this function.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_cases, n_channels, n_timepoints), or list, \
+            1-D object array or pandas Series of arrays of shape \
+            (n_channels, n_timepoints_i)
+        A collection stored channels-first. A 2-D array
+        ``(n_cases, n_timepoints)`` (univariate, as aeon also accepts) is
+        already in the estimators' 2-D form and is returned as it is.
+
+    Returns
+    -------
+    X_steps_first : ndarray of shape (n_cases, n_timepoints, n_channels) or \
+            list of ndarray of shape (n_timepoints_i, n_channels)
+        Transposed views of X (nothing is copied); NaN padding at the end of
+        the time axis stays padding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_attnrnn import from_channels_first
+    >>> X = np.zeros((40, 6, 100))  # aeon's BasicMotions: 6 channels, 100 steps
+    >>> from_channels_first(X).shape
+    (40, 100, 6)
+    >>> [x.shape for x in from_channels_first([np.zeros((1, 5)), np.zeros((1, 3))])]
+    [(5, 1), (3, 1)]
+
+    In a pipeline:
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from sklearn_attnrnn import AttentionRNNClassifier, SequenceStandardScaler
+    >>> model = make_pipeline(
+    ...     FunctionTransformer(from_channels_first),
+    ...     SequenceStandardScaler(),
+    ...     AttentionRNNClassifier(),
+    ... )
+    """
+    if X is None or isinstance(X, (str, bytes, numbers.Number)):
+        raise ValueError(
+            "Expected a channels-first collection: a 3-D array (n_cases, "
+            "n_channels, n_timepoints) or a list of 2-D arrays (n_channels, "
+            f"n_timepoints_i); got {type(X).__name__}."
+        )
+    if _is_dataframe(X):
+        raise TypeError(
+            "X is a DataFrame; from_channels_first takes a 3-D array (n_cases, "
+            "n_channels, n_timepoints) or a list of 2-D arrays (n_channels, "
+            "n_timepoints_i). Convert sktime's nested DataFrame to one of these "
+            "first (its 'numpy3D' or 'np-list' mtypes)."
+        )
+    items = _sequence_items(X)
+    if items is None and isinstance(X, (list, tuple)):
+        items = X  # a list of (n_channels, T_i) arrays whose first is not 2-D
+    if items is not None:
+        out = []
+        for i, item in enumerate(items):
+            item = np.asarray(item) if not hasattr(item, "T") else item
+            if getattr(item, "ndim", None) != 2:
+                raise ValueError(
+                    f"X[{i}] has shape {np.shape(item)}; each case of a "
+                    "channels-first list must be 2-D (n_channels, n_timepoints_i)"
+                    " (a univariate one: x.reshape(1, -1))."
+                )
+            out.append(item.T)
+        return out
+    _reject_containers(X)
+    array = X if isinstance(X, np.ndarray) else np.asarray(X)  # masks kept
+    if array.ndim == 2:
+        return X
+    if array.ndim != 3:
+        raise ValueError(
+            "Expected a channels-first collection: a 3-D array (n_cases, "
+            "n_channels, n_timepoints) or a list of 2-D arrays (n_channels, "
+            f"n_timepoints_i); got an array of shape {array.shape}."
+        )
+    return array.transpose(0, 2, 1)
 
 
 def sequence_lengths(values):
@@ -172,14 +391,18 @@ def check_sequences(estimator, X, *, reset, n_step_features=None, return_form=Fa
     """
     if X is None:
         raise ValueError("X is None; expected sequences of numbers.")
-    if _is_ragged_list(X):
-        values = _stack_ragged(X)
+    if isinstance(X, np.ma.MaskedArray):
+        X = _masked_as_nan(X)
+    items = _sequence_items(X)
+    if items is not None:
+        values = _stack_ragged(items)
         _check_feature_names(estimator, values, reset=reset)
     else:
         if isinstance(X, (str, bytes, numbers.Number)):
             raise ValueError(
                 f"Expected sequences, got a scalar {type(X).__name__}: {X!r}."
             )
+        _reject_containers(X)
         ndim = getattr(X, "ndim", None)
         if ndim is None:
             try:
@@ -200,21 +423,23 @@ def check_sequences(estimator, X, *, reset, n_step_features=None, return_form=Fa
                 )
             # Finiteness is checked once, in _finish (one pass over X).
             check = dict(dtype=FLOAT_DTYPES, ensure_all_finite=False)
-            if reset or getattr(estimator, "_fitted_on_2d", True):
-                values = validate_data(estimator, X, reset=reset, **check)
-            else:  # fitted on 3-D univariate sequences: any width will do
-                values = check_array(X, **check)
+            with _cells_must_be_numbers(X):
+                if reset or getattr(estimator, "_fitted_on_2d", True):
+                    values = validate_data(estimator, X, reset=reset, **check)
+                else:  # fitted on 3-D univariate sequences: any width will do
+                    values = check_array(X, **check)
             values = values[:, :, None]
             if reset:
                 estimator._fitted_on_2d = True
             return _finish(values, estimator) + (("2d",) if return_form else ())
-        values = check_array(
-            X,
-            dtype=FLOAT_DTYPES,
-            ensure_all_finite=False,
-            allow_nd=True,
-            ensure_2d=False,
-        )
+        with _cells_must_be_numbers(X):
+            values = check_array(
+                X,
+                dtype=FLOAT_DTYPES,
+                ensure_all_finite=False,
+                allow_nd=True,
+                ensure_2d=False,
+            )
         if values.ndim != 3:
             raise ValueError(
                 f"Expected a 2-D array (n_samples, n_steps), a 3-D array "
@@ -234,9 +459,16 @@ def check_sequences(estimator, X, *, reset, n_step_features=None, return_form=Fa
         estimator.n_features_in_ = n_features
         estimator._fitted_on_2d = False
     elif n_step_features is not None and n_features != n_step_features:
+        channels_first = (
+            f" X has {n_step_features} steps: if it is channels-first (n_cases, "
+            "n_channels, n_timepoints), as aeon and sktime store it, pass "
+            "from_channels_first(X)."
+            if values.shape[1] == n_step_features
+            else ""
+        )
         raise ValueError(
             f"X has {n_features} features, but {name} is expecting "
-            f"{n_step_features} features as input."
+            f"{n_step_features} features as input.{channels_first}"
         )
     return _finish(values, estimator) + (("3d",) if return_form else ())
 

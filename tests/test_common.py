@@ -6,6 +6,7 @@ is checked the day it is exported.
 
 import inspect
 
+from _sklearn_checks import run_check
 from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -50,4 +51,4 @@ def _gated_variants():
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
+    run_check(check, estimator)

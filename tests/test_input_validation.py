@@ -11,8 +11,10 @@ import functools
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
+from scipy import sparse
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_attnrnn import (
@@ -37,7 +39,17 @@ ESTIMATORS = [AttentionRNNClassifier, AttentionRNNRegressor]
 def _assert_unchanged(before, after):
     """Deep equality of an input and its copy: types, dtypes, shapes, NaN."""
     assert type(after) is type(before)
-    if isinstance(before, np.ndarray):
+    if isinstance(before, np.ndarray) and before.dtype == object:
+        assert after.shape == before.shape
+        for b, a in zip(before.ravel(), after.ravel(), strict=True):
+            _assert_unchanged(b, a)
+    elif sparse.issparse(before):
+        assert_array_equal(after.toarray(), before.toarray())
+    elif isinstance(before, (pd.DataFrame, pd.Series)):
+        if isinstance(before, pd.DataFrame):
+            assert_array_equal(after.columns, before.columns)
+        _assert_unchanged(before.to_numpy(), after.to_numpy())
+    elif isinstance(before, np.ndarray):
         assert after.dtype == before.dtype
         assert after.shape == before.shape
         assert_array_equal(after, before)
@@ -242,7 +254,76 @@ BAD_X = [
         r"nested list that is not rectangular",
     ),
     ("complex", lambda: _x3() + 1j, ValueError, r"Complex data not supported"),
-    ("dict", lambda: {"a": 1}, TypeError, r"not 'dict'"),
+    ("dict", lambda: {"a": 1}, TypeError, r"X is a dict, not sequences.*values"),
+    ("set", lambda: {1.0, 2.0}, TypeError, r"X is a set, not sequences"),
+    (
+        "object cell holding an array",
+        lambda: _with(_x2().astype(object), (3, 2), np.ones(2)),
+        ValueError,
+        r"X\[3, 2\] holds a ndarray, not a number.*list of 2-D arrays",
+    ),
+    (
+        "object 3-D cell holding a list",
+        lambda: _with(_x3().astype(object), (1, 2, 0), [1.0, 2.0]),
+        ValueError,
+        r"X\[1, 2, 0\] holds a list, not a number",
+    ),
+    (
+        "DataFrame of one column of arrays",
+        lambda: pd.DataFrame({"series": list(_x3())}),
+        ValueError,
+        r"X\[0, 0\] holds a ndarray.*pass the column itself: X\['series'\]",
+    ),
+    (
+        "list of sparse matrices",
+        lambda: [sparse.csr_matrix(x) for x in _x3()],
+        TypeError,
+        r"Sparse data was passed for X\[0\].*toarray",
+    ),
+    (
+        "masked array, mask inside a sequence",
+        lambda: np.ma.masked_array(
+            _x3(), mask=_with(np.zeros((N, T, F), bool), (2, 1, 0), True)
+        ),
+        ValueError,
+        r"masked array with a masked entry .*\(sample 2, step 1, feature 0\)",
+    ),
+    (
+        "masked array, mask on part of the last step",
+        lambda: np.ma.masked_array(
+            _x3(), mask=_with(np.zeros((N, T, F), bool), (2, T - 1, 0), True)
+        ),
+        ValueError,
+        r"masked entry inside a sequence \(sample 2, step 4, feature 0\).*whole steps",
+    ),
+    (
+        "masked 2-D, everything masked in a row",
+        lambda: np.ma.masked_array(_x2(), mask=_with(np.zeros((N, T), bool), 4, True)),
+        ValueError,
+        r"X is a masked array with a sequence masked entirely \(sample 4\)",
+    ),
+    (
+        "masked item in a list",
+        lambda: _replace_item(
+            _ragged(),
+            3,
+            np.ma.masked_array(np.ones((3, F)), mask=[[0, 0], [1, 0], [0, 0]]),
+        ),
+        ValueError,
+        r"X\[3\] is a masked array with a masked entry .*\(step 1, feature 0\)",
+    ),
+    (
+        "channels-first list",
+        lambda: [np.ones((F + 1, 3 + i % 4)) for i in range(N)],
+        ValueError,
+        r"Every item has 3 rows: if the items are channels-first .*from_channels_first",
+    ),
+    (
+        "1-D object array of 1-D arrays",
+        lambda: np.array([np.ones(3), np.ones(2)] * 5, dtype=object),
+        ValueError,
+        r"item 0 has 1 dimension.*reshape\(-1, 1\)",
+    ),
 ]
 
 
@@ -469,6 +550,8 @@ BAD_X_AT_PREDICT = [
         "inf 2-D",
         "object 2-D of mixed types",
         "ragged list of 1-D arrays",
+        "object cell holding an array",
+        "DataFrame of one column of arrays",
     }
 ] + [
     (
@@ -860,3 +943,66 @@ def test_unchanged_check_sees_a_modified_input():
         _assert_unchanged(saved, X)
     with pytest.raises(AssertionError):
         _assert_unchanged([np.ones(2)], [np.ones(2, dtype=np.float32)])
+
+
+# --- containers and labels that need a word of explanation --------------------
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda c: c.__name__)
+def test_a_generator_as_X_is_refused_with_the_fix(Estimator):
+    with pytest.raises(TypeError, match=r"X is a generator.*pass list\(X\)"):
+        Estimator(hidden_size=3, max_iter=1).fit((x for x in _x3()), _y())
+
+
+@pytest.mark.parametrize(
+    "y, classes, match",
+    [
+        (np.array(["a", 1] * (N // 2), dtype=object), None, r"y mixes .*int, str"),
+        (np.array([1, "a"] * (N // 2), dtype=object), None, r"y mixes .*int, str"),
+        (np.array([1.5, "b"] * (N // 2), dtype=object), None, r"float, str"),
+        (_y(), np.array([0, "1"], dtype=object), r"classes mixes .*int, str"),
+    ],
+)
+def test_mixed_type_labels_are_refused_with_the_fix(y, classes, match):
+    est = AttentionRNNClassifier(hidden_size=3, max_iter=1)
+    method = est.fit if classes is None else est.partial_fit
+    kwargs = {} if classes is None else {"classes": classes}
+    with pytest.raises(TypeError, match=match + r".*astype\(str\)"):
+        method(_x3(), y, **kwargs)
+    assert not hasattr(est, "classes_")
+
+
+@pytest.mark.parametrize(
+    "n_samples, n_classes, fraction, match",
+    [
+        # the stratified split needs one validation sample per class
+        (
+            10,
+            3,
+            0.1,
+            r"0\.1 of the 10 samples: 1 for valid.*at least 3, and the "
+            r"split is stratified over 3 classes.*\(to 0\.3 or more",
+        ),
+        # and one training sample per class
+        (10, 3, 0.8, r"8 for validation and 2 for training"),
+        (19, 2, 0.05, r"1 for validation .* at least 2"),
+    ],
+)
+def test_a_too_small_validation_split_names_validation_fraction(
+    n_samples, n_classes, fraction, match
+):
+    est = AttentionRNNClassifier(
+        hidden_size=3, max_iter=1, early_stopping=True, validation_fraction=fraction
+    )
+    y = np.arange(n_samples) % n_classes
+    with pytest.raises(ValueError, match=match + r".*early_stopping=False"):
+        est.fit(_x3(n=n_samples), y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_smallest_validation_fraction_the_message_names_works():
+    est = AttentionRNNClassifier(
+        hidden_size=3, max_iter=1, early_stopping=True, validation_fraction=0.3
+    )
+    est.fit(_x3(n=10), np.arange(10) % 3)
+    assert len(est.validation_scores_) == 1

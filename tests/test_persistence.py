@@ -25,6 +25,7 @@ from sklearn_attnrnn import (
     AttentionRNNClassifier,
     AttentionRNNRegressor,
     CharOneHotEncoder,
+    SequenceStandardScaler,
 )
 
 PARAMS = ("U_", "W_", "b_", "V_", "c_")
@@ -341,3 +342,27 @@ def test_skops_load_under_another_version_warns(text_pipeline, monkeypatch):
     monkeypatch.setattr(sklearn_attnrnn, "__version__", "99.1")
     with pytest.warns(UserWarning, match=r"and is loaded with 99\.1"):
         sio.loads(data, trusted=TRUSTED)
+
+
+@pytest.mark.parametrize("per", ["feature", "sequence"])
+def test_the_scaler_round_trips_through_pickle_and_skops(per):
+    sio = pytest.importorskip("skops.io")
+    rng = np.random.default_rng(0)
+    seqs = [rng.normal(size=(2 + i % 5, 3)) * 100.0 for i in range(12)]
+    scaler = SequenceStandardScaler(per=per).partial_fit(seqs[:6]).partial_fit(seqs)
+    trusted = ["sklearn_attnrnn._preprocessing.SequenceStandardScaler"]
+    data = sio.dumps(scaler)
+    assert sio.get_untrusted_types(data=data) == trusted
+    for loaded in (
+        pickle.loads(pickle.dumps(scaler)),
+        sio.loads(data, trusted=trusted),
+    ):
+        assert np.array_equal(
+            loaded.transform(seqs), scaler.transform(seqs), equal_nan=True
+        )
+        assert loaded.n_samples_seen_ == scaler.n_samples_seen_
+        # streaming goes on from the loaded statistics
+        again = loaded.partial_fit(seqs[:3])
+        assert again.n_samples_seen_ == scaler.n_samples_seen_ + sum(
+            len(s) for s in seqs[:3]
+        )

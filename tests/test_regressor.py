@@ -106,7 +106,9 @@ def test_early_stopping_scores_r2():
 def test_early_stopping_needs_two_validation_samples():
     # one held-out sample has no R^2: refuse rather than never stop
     X, y = _sequences(10)
-    with pytest.raises(ValueError, match="validation set is too small"):
+    with pytest.raises(
+        ValueError, match=r"0\.1 of the 10 samples: 1 for valid.*at least 2"
+    ):
         AttentionRNNRegressor(early_stopping=True, validation_fraction=0.1).fit(X, y)
 
 
