@@ -13,10 +13,10 @@ time does not depend on the weights), exports it with
 equal ``predict_proba``'s within 1e-5, then times both on the same float32
 NaN-padded batch (lengths drawn in [T/2, T], F features per step, 3
 classes): the best of ``--repeat`` runs, each over enough calls to last a
-few tenths of a second. Both on one thread: ``predict_proba`` limits BLAS to
-one thread itself; the onnxruntime session gets ``intra_op_num_threads=1``
-and ``inter_op_num_threads=1``. N = 1 is the latency of one sequence, a
-deployed model's usual call.
+few tenths of a second, the two taking turns. Both on one thread:
+``predict_proba`` limits BLAS to one thread itself; the onnxruntime session
+gets ``intra_op_num_threads=1`` and ``inter_op_num_threads=1``. N = 1 is
+the latency of one sequence, a deployed model's usual call.
 
 It prints a markdown table and writes it, with the machine and the versions,
 to ``benchmarks/results/onnx.md``.
@@ -54,24 +54,30 @@ def session(onx):
     )
 
 
-def seconds_per_call(fn, repeat, min_seconds=0.2):
-    """Best over ``repeat`` runs of the mean time of one call."""
-    fn()  # warm up
-    calls = 1
-    while True:  # enough calls for one run to last min_seconds
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            break
-        calls *= 2
-    best = elapsed / calls
-    for _ in range(repeat - 1):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        best = min(best, (time.perf_counter() - start) / calls)
+def _run(fn, calls):
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
+
+
+def seconds_per_call(fns, repeat, min_seconds=0.2):
+    """Best over ``repeat`` runs of the mean time of one call, per function.
+
+    The functions take turns in each run, so that a burst of load from
+    other processes hits both.
+    """
+    calls = []
+    for fn in fns:  # enough calls for one run to last min_seconds
+        fn()  # warm up
+        n = 1
+        while _run(fn, n) * n < min_seconds:
+            n *= 2
+        calls.append(n)
+    best = [np.inf] * len(fns)
+    for _ in range(repeat):
+        for i, (fn, n) in enumerate(zip(fns, calls)):
+            best[i] = min(best[i], _run(fn, n))
     return best
 
 
@@ -88,8 +94,10 @@ def time_point(cell, H, T, N, attention, repeat):
     error = float(np.abs(proba - clf.predict_proba(X)).max())
     if error > 1e-5:
         raise AssertionError(f"onnxruntime differs from predict_proba by {error}")
-    numpy_time = seconds_per_call(lambda: clf.predict_proba(X), repeat)
-    onnx_time = seconds_per_call(lambda: sess.run(["probabilities"], {"X": X}), repeat)
+    numpy_time, onnx_time = seconds_per_call(
+        [lambda: clf.predict_proba(X), lambda: sess.run(["probabilities"], {"X": X})],
+        repeat,
+    )
     return {
         "cell": cell,
         "H": H,
@@ -150,6 +158,7 @@ def main(argv=None):
     points += [
         (args.cells[0], args.hidden[0], args.steps[-1], N, False) for N in args.batch
     ]
+    load_start = os.getloadavg()
     rows = []
     for point in points:
         rows.append(time_point(*point, repeat=args.repeat))
@@ -161,6 +170,7 @@ def main(argv=None):
             f"  onnxruntime {r['onnxruntime_ms']:9.3f} ms",
             flush=True,
         )
+    load = ", ".join(f"{v:.1f}" for v in (load_start[0], os.getloadavg()[0]))
     table = markdown(rows)
     print()
     print(table)
@@ -171,7 +181,10 @@ def main(argv=None):
             "Written by `benchmarks/onnx_speed.py` (float32, one thread, F = "
             f"{F} features, 3 classes, lengths drawn in [T/2, T]; the time of "
             "one call, best of "
-            f"{args.repeat} runs).\n\nMachine: {machine()}.\n\n{table}\n"
+            f"{args.repeat} runs).\n\nMachine: {machine()}; load average at the "
+            f"start and the end: {load} (other processes share the cores: "
+            f"compare the two columns of a row, not rows of two runs).\n\n"
+            f"{table}\n"
         )
     print(f"\nwritten to {args.out}")
 

@@ -138,10 +138,12 @@ def _check_exportable(model):
             "sklearn_attnrnn.onnx)."
         )
     check_is_fitted(model)
-    if getattr(model, "delay", None) is not None:
+    # the fitted network's delay (issue 16), or the parameter's
+    delay = getattr(model, "_fitted_delay", None) or getattr(model, "delay", None)
+    if delay is not None:
         raise NotImplementedError(
-            f"This {name} has delay={model.delay!r}: the delayed connection is "
-            "not exported to ONNX yet."
+            f"This {name} has delay={delay!r}: the delayed connection is not "
+            "exported to ONNX yet."
         )
 
 

@@ -298,6 +298,10 @@ def test_a_delayed_connection_is_refused():
     with pytest.raises(NotImplementedError, match="delay=2"):
         to_onnx(reg, X)
     reg.delay = None
+    reg._fitted_delay = 3  # the fitted network's delay
+    with pytest.raises(NotImplementedError, match="delay=3"):
+        to_onnx(reg, X)
+    reg._fitted_delay = None
     to_onnx(reg, X)
 
 
