@@ -44,7 +44,8 @@ import numpy as np
 from . import _network
 
 # Softmax, Squeeze and ReduceSum took their current form (any axis; axes as an
-# input) in opset 13, and none of the operators used here has changed since.
+# input) in opset 13; what later opsets changed in the operators used here
+# (more types, RNN's layout attribute) leaves this graph's meaning as it is.
 MIN_OPSET = 13
 # onnx.TensorProto's element types (onnx is imported only when exporting)
 _FLOAT, _STRING, _INT32, _DOUBLE = 1, 8, 6, 11

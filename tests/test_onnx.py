@@ -232,11 +232,21 @@ def test_wrong_input_types_are_refused():
         skl2onnx.to_onnx(reg, initial_types=[("X", DoubleTensorType([None, None, F]))])
 
 
-def test_too_old_opset_is_refused():
+def test_opset_13_is_enough_and_12_is_refused():
     X, lengths = _ragged()
-    reg = _fit(AttentionRNNRegressor(hidden_size=3, max_iter=2), X, lengths)
+    pipe = _fit(
+        make_pipeline(
+            SequenceStandardScaler(per="sequence"),
+            AttentionRNNClassifier(hidden_size=3, cell="gru", max_iter=2),
+        ),
+        X,
+        _targets("binary", X, lengths),
+    )
+    onx = to_onnx(pipe, X, target_opset=13)
+    assert {o.domain: o.version for o in onx.opset_import}[""] == 13
+    _assert_classifier_matches(onx, pipe, X)
     with pytest.raises(ValueError, match="opset 13"):
-        to_onnx(reg, X, target_opset=12)
+        to_onnx(pipe, X, target_opset=12)
 
 
 def test_text_models_are_refused_with_the_host_language_recipe():
