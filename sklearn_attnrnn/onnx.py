@@ -14,7 +14,10 @@ are free). The graph computes each sequence's length (its number of steps
 that are not all-NaN), sets the NaN to 0, runs ONNX's ``RNN`` (tanh),
 ``GRU`` (``linear_before_reset=1``, as PyTorch) or ``LSTM`` operator with
 those lengths, then the attention and the output layer of
-:mod:`sklearn_attnrnn._network`.
+:mod:`sklearn_attnrnn._network`. A graph cannot raise: the caller sends at
+least one sequence (onnxruntime 1.32's GRU and LSTM kernels crash on an
+empty batch), each with at least one real step (an all-NaN sequence gets NaN
+outputs).
 
 Outputs, as skl2onnx's:
 

@@ -145,6 +145,16 @@ def test_float32_fit_long_sequences_and_one_step(cell):
     _assert_classifier_matches(to_onnx(model, X), model, X)
 
 
+def test_a_sequence_without_steps_gets_nan_where_predict_proba_raises():
+    X, lengths = _ragged()
+    clf = _fit(AttentionRNNClassifier(hidden_size=3, max_iter=2), X, lengths > 6)
+    X[1] = np.nan
+    label, proba = _run(to_onnx(clf, X), X)
+    assert np.isnan(proba[1]).all() and not np.isnan(np.delete(proba, 1, 0)).any()
+    with pytest.raises(ValueError, match="empty sequence"):
+        clf.predict_proba(X)
+
+
 def test_univariate_2d_sequences_take_a_feature_axis():
     X = np.random.RandomState(0).randn(40, 7).astype(np.float32)
     X[::3, 5:] = np.nan
