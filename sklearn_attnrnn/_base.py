@@ -81,7 +81,8 @@ def predict_chunk_size(n_steps, hidden_size, itemsize, n_features=0):
 
 def _flatten(arrays):
     """The arrays of a parameter or gradient dict, concatenated in core order."""
-    return np.concatenate([arrays[name].ravel() for name in _network.PARAM_NAMES])
+    names = _network.param_names(arrays)
+    return np.concatenate([arrays[name].ravel() for name in names])
 
 
 def _flat_views(params, flat=None):
@@ -90,7 +91,7 @@ def _flat_views(params, flat=None):
     Parameters
     ----------
     params : dict of str to ndarray
-        The parameters ``U, W, b, V, c`` (one dtype).
+        The parameters ``U, W, b, V, c`` (and ``R``; one dtype).
     flat : ndarray, default=None
         The vector to view; None makes one holding a copy of ``params``.
 
@@ -111,7 +112,7 @@ def _flat_views(params, flat=None):
     if flat is None:
         flat = _flatten(params)
     views, begin = {}, 0
-    for name in _network.PARAM_NAMES:
+    for name in _network.param_names(params):
         shape = params[name].shape
         end = begin + params[name].size
         views[name] = flat[begin:end].reshape(shape)
@@ -240,6 +241,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
+        "delay": [Interval(Integral, 2, None, closed="left"), None],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -279,6 +281,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         alpha=1e-4,
         dropout=0.0,
         recurrent_dropout=0.0,
+        delay=None,
         batch_size="auto",
         learning_rate=1e-3,
         learning_rate_schedule="constant",
@@ -307,6 +310,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         self.alpha = alpha
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
+        self.delay = delay
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_schedule = learning_rate_schedule
@@ -364,21 +368,29 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     # Parameters of the network
     # ------------------------------------------------------------------
+    # L of the fitted network's delayed connection; None for a network
+    # without one (and for models saved before the parameter existed).
+    _fitted_delay = None
+
     @property
     def _params(self):
         """The fitted parameters as the core's dict (the same arrays)."""
-        return {name: getattr(self, name + "_") for name in _network.PARAM_NAMES}
+        names = _network.PARAM_NAMES
+        if self._fitted_delay is not None:
+            names += ("R",)
+        return {name: getattr(self, name + "_") for name in names}
 
     def _set_params_arrays(self, params):
-        for name in _network.PARAM_NAMES:
+        for name in _network.param_names(params):
             setattr(self, name + "_", params[name])
 
     def _core_kwargs(self):
         return {
             "output": self._output,
             "attention": self.attention,
-            # the fitted network's H: hidden_size may have been set since
+            # the fitted network's H and L: the parameters may have been set since
             "scale": _network.score_scale(self.attention_scores, self.U_.shape[0]),
+            "delay": self._fitted_delay,
         }
 
     def _make_optimizer(self):
@@ -467,6 +479,12 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
                     f"{self.U_.shape[0]}; warm_start and partial_fit continue "
                     "the fitted network, so hidden_size cannot change."
                 )
+            if self.delay != self._fitted_delay:
+                raise ValueError(
+                    f"delay={self.delay} differs from the fitted "
+                    f"{self._fitted_delay}; warm_start and partial_fit continue "
+                    "the fitted network, so delay cannot change."
+                )
         else:
             self._initialize(values)
         self._fitted_version = _version()
@@ -517,7 +535,11 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             self._n_outputs(),
             self._random_state,
             dtype=dtype,
+            delay=self.delay,
         )
+        if self.delay is None and "R_" in self.__dict__:
+            del self.R_  # from an earlier fit with a delay
+        self._fitted_delay = self.delay
         self._set_params_arrays(params)
         self.n_iter_ = 0
         self.t_ = 0
@@ -747,7 +769,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
     def _fit_lbfgs(self, values, lengths, targets, sample_weight):
         """Full-batch L-BFGS-B through scipy, the gradient summed in chunks."""
         params = self._params
-        names = _network.PARAM_NAMES
+        names = _network.param_names(params)
         shapes = [params[k].shape for k in names]
         sizes = [params[k].size for k in names]
         splits = np.cumsum(sizes)[:-1]
@@ -908,6 +930,8 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         return weights
 
     def __setstate__(self, state):
+        # Models saved before the parameter existed have no delay.
+        state.setdefault("delay", None)
         saved = state.get("_fitted_version")
         if saved is not None and saved != _version():
             warnings.warn(
@@ -954,7 +978,7 @@ hidden_size : int, default=32
         ``partial_fit`` and ignores ``batch_size`` except as a chunk size.
 
     alpha : float, default=1e-4
-        Strength of the L2 penalty on U, W and V. The penalty
+        Strength of the L2 penalty on U, W and V (and R with a delay). The penalty
         ``alpha / 2 * |w|^2`` is divided by the sum of the sample weights.
 
     dropout : float in [0, 1), default=0.0
@@ -991,6 +1015,16 @@ hidden_size : int, default=32
         or use ``early_stopping=True``, whose validation score is computed
         without dropout (on small data the held-out share may cost more
         than it saves: README, "Training on real sequences").
+
+    delay : int >= 2 or None, default=None
+        L of a delayed recurrent connection (the notes' seed 000, read as
+        LSTNet's recurrent skip): h_t = tanh(U x_t + W h_{t-1} + R h_{t-L} +
+        b), with h_s = 0 for s <= 0, so that a gradient reaches L steps back
+        in one hop instead of L. For series with a period of L steps, or
+        answers that lie L steps back. ``recurrent_dropout`` drops the same
+        units of h_{t-L} as of h_{t-1}. None (the default) has no R and fits
+        exactly as without the parameter.
+        See docs/delay.rst.
 
     batch_size : int or "auto", default="auto"
         Mini-batch size of the stochastic solvers; ``"auto"`` is
@@ -1037,7 +1071,7 @@ default="constant"
     warm_start : bool, default=False
         Continue from the fitted parameters *and* the optimizer's state (Adam
         moments, momentum): each ``fit`` then runs up to ``max_iter`` further
-        epochs. ``hidden_size`` cannot change.
+        epochs. ``hidden_size`` and ``delay`` cannot change.
 
     momentum : float, default=0.9
         Momentum of "sgd".
@@ -1086,6 +1120,11 @@ n_features_in_ : int
 
     W_ : ndarray of shape (hidden_size, hidden_size)
         Recurrent weights W.
+
+    R_ : ndarray of shape (hidden_size, hidden_size)
+        Delayed recurrent weights R of the term R h_{t-L}; only with a
+        ``delay``. Initialised as W is (a random orthogonal matrix) and
+        penalized by ``alpha`` as U, W and V are.
 
     b_ : ndarray of shape (hidden_size,)
         Hidden bias b.

@@ -13,6 +13,21 @@ plain function over a dict of parameter arrays, under the notes' names::
 with ``s = 1`` in the notes (raw dot product) or ``s = 1 / sqrt(H)``.
 Shapes: U (H, F), W (H, H), b (H,), V (K, H), c (K,).
 
+The delayed connection (seed 000, read as LSTNet's recurrent skip), when a
+network has a delay L >= 2 and a matrix R (H, H)::
+
+    h_t   = tanh(U x_t + W h_{t-1} + R h_{t-L} + b)     h_s = 0 for s <= 0
+
+Its exact gradient, with delta_t = dL/d(pre-activation of step t)::
+
+    dL/dh_{t-L} += R^T delta_t        dR = sum_t delta_t h_{t-L}^T
+
+R h_{t-L} depends only on states L or more steps back, so the loop adds it
+for L steps at once: at step t = kL, one matrix product puts R h_{t-L..t-1}
+into the pre-activations of steps t..t+L-1 (and the backward pass sends
+delta_{t..t+L-1} back to h_{t-L..t-1} in one product). It is the same sum,
+with T / L products instead of T.
+
 Dropout, in training only (:func:`loss_and_grads` with masks; Keras'
 ``SimpleRNN(dropout, recurrent_dropout)``): each sequence n has one input
 mask m_x (F,) and one recurrent mask m_h (H,), drawn once by
@@ -27,6 +42,10 @@ exact gradient, with delta_t = dL/d(pre-activation of step t)::
 
     dL/dh_{t-1} += m_h * (W^T delta_t)
     dU = sum_t delta_t (m_x * x_t)^T     dW = sum_t delta_t (m_h * h_{t-1})^T
+
+With a delay, the same m_h drops the same units of h_{t-L} (R (m_h *
+h_{t-L})): a dropped unit is hidden from the whole recurrence of that
+sequence, as recurrent dropout hides a unit from a gated cell's gates.
 
 Without masks (prediction, and training at rates 0) the recurrence is the
 unmasked one above, computed by loops that never see a mask.
@@ -58,17 +77,42 @@ from scipy.linalg import blas as _blas
 
 PARAM_NAMES = ("U", "W", "b", "V", "c")
 # L2 applies to the weight matrices only, as in scikit-learn's MLP (not biases).
-PENALIZED = ("U", "W", "V")
+PENALIZED = ("U", "W", "V", "R")
 
 
-def init_params(n_features, hidden_size, n_outputs, random_state, dtype=np.float64):
+def param_names(params):
+    """The names of a network's parameters, in the core's order.
+
+    ``U, W, b, V, c``, and ``R`` last for a network with a delay (so that
+    the other parameters keep their places in a flat vector).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> param_names(init_params(2, 3, 2, np.random.RandomState(0), delay=4))
+    ('U', 'W', 'b', 'V', 'c', 'R')
+    """
+    return PARAM_NAMES + ("R",) if "R" in params else PARAM_NAMES
+
+
+def _orthogonal(random_state, size):
+    """A random orthogonal (size, size) matrix, uniformly distributed."""
+    Q, R = np.linalg.qr(random_state.standard_normal((size, size)))
+    return Q * np.sign(np.diag(R))  # the sign fix makes Q uniform
+
+
+def init_params(
+    n_features, hidden_size, n_outputs, random_state, dtype=np.float64, delay=None
+):
     """Draw initial parameters for tanh recurrences.
 
     ``U`` and ``V`` use Glorot-uniform bounds ``sqrt(6 / (fan_in + fan_out))``
     (as scikit-learn's MLP does for tanh). ``W`` is a random orthogonal
     matrix: its singular values are all 1, so a gradient propagated back
     through many steps neither explodes nor vanishes from the initialisation
-    alone (Saxe et al., 2014). Biases start at zero.
+    alone (Saxe et al., 2014). Biases start at zero. With a delay, ``R`` is
+    another random orthogonal matrix, drawn last (the other parameters are
+    those drawn without a delay).
 
     Parameters
     ----------
@@ -82,11 +126,14 @@ def init_params(n_features, hidden_size, n_outputs, random_state, dtype=np.float
         The source of randomness.
     dtype : dtype, default=np.float64
         The dtype of the returned arrays.
+    delay : int or None, default=None
+        L of the delayed connection R h_{t-L}; None: no ``R``.
 
     Returns
     -------
     params : dict of str to ndarray
-        ``U`` (H, F), ``W`` (H, H), ``b`` (H,), ``V`` (K, H), ``c`` (K,).
+        ``U`` (H, F), ``W`` (H, H), ``b`` (H,), ``V`` (K, H), ``c`` (K,),
+        and ``R`` (H, H) with a delay.
 
     Examples
     --------
@@ -101,10 +148,11 @@ def init_params(n_features, hidden_size, n_outputs, random_state, dtype=np.float
     bound_U = np.sqrt(6.0 / (F + H))
     bound_V = np.sqrt(6.0 / (H + K))
     U = random_state.uniform(-bound_U, bound_U, (H, F))
-    Q, R = np.linalg.qr(random_state.standard_normal((H, H)))
-    W = Q * np.sign(np.diag(R))  # sign fix makes Q uniformly distributed
+    W = _orthogonal(random_state, H)
     V = random_state.uniform(-bound_V, bound_V, (K, H))
     params = {"U": U, "W": W, "b": np.zeros(H), "V": V, "c": np.zeros(K)}
+    if delay is not None:
+        params["R"] = _orthogonal(random_state, H)
     return {name: np.ascontiguousarray(a, dtype=dtype) for name, a in params.items()}
 
 
@@ -185,10 +233,76 @@ def _buffer(workspace, name, shape, dtype):
 _GEMM = {np.dtype(np.float32): _blas.sgemm, np.dtype(np.float64): _blas.dgemm}
 
 
-def _steps_forward(h, W):
-    """h_t = tanh(h_t + h_{t-1} W^T) for t = 0..T-1 in place (h_{-1} = 0).
+def _gemm_into(gemm, AT, B, out, beta, trans_a):
+    """out^T = op(AT) B^T + beta out^T, in place (out and B are (rows, H)).
 
-    ``h`` (T, N, H) holds the input projections U x_t + b on entry.
+    ``AT`` is the Fortran-ordered transpose of a C-ordered (H, H) matrix A:
+    ``trans_a=1`` multiplies by A, ``trans_a=0`` by A^T. Working on the
+    transposes lets BLAS read and write the C-ordered rows where they lie.
+    """
+    c = out.T
+    res = gemm(1.0, AT, B.T, beta, c, trans_a, 0, 1)
+    if res is not c:  # pragma: no cover - f2py had to copy: write it back
+        out[...] = res.T
+
+
+def _delayed_forward(h, t, delay, RT, gemm, mask=None, workspace=None):
+    """Add R (m *) h_{s-L} to the pre-activations of steps s = t..t+L-1.
+
+    Called at step t = kL of the forward loop, when h_{t-L}..h_{t-1} are
+    final: one product for the next L steps (fewer at the end).
+    """
+    T, N, H = h.shape
+    n = min(delay, T - t)
+    out = h[t : t + n].reshape(n * N, H)
+    src = h[t - delay : t - delay + n]
+    if mask is not None:  # R (m_h * h_{s-L})
+        dropped = _buffer(workspace, "h_delayed", (n, N, H), h.dtype)
+        np.multiply(src, mask, out=dropped)
+        src = dropped
+    src = src.reshape(n * N, H)
+    if gemm is None:  # pragma: no cover - only float32 and float64 reach here
+        out += src @ RT
+    else:
+        _gemm_into(gemm, RT, src, out, 1.0, 1)
+
+
+def _delayed_backward(dh, t, delay, RT, gemm, mask=None, workspace=None):
+    """dL/dh_{s-L} += (m *) R^T delta_s for s = t..t+L-1, once delta_t..
+    delta_{t+L-1} are known (at step t = kL of the backward loop)."""
+    T, N, H = dh.shape
+    n = min(delay, T - t)
+    out = dh[t - delay : t - delay + n].reshape(n * N, H)
+    delta = dh[t : t + n].reshape(n * N, H)
+    if mask is None:
+        if gemm is None:  # pragma: no cover
+            out += delta @ RT.T
+        else:
+            _gemm_into(gemm, RT, delta, out, 1.0, 0)
+        return
+    back = _buffer(workspace, "dh_delayed", (n * N, H), dh.dtype)  # delta R
+    if gemm is None:  # pragma: no cover
+        np.matmul(delta, RT.T, out=back)
+    else:
+        _gemm_into(gemm, RT, delta, back, 0.0, 0)
+    back = back.reshape(n, N, H)
+    np.multiply(back, mask, out=back)
+    out += back.reshape(n * N, H)
+
+
+def _first_delayed_step(T, delay, backward=False):
+    """The step at which the loop first adds the delayed term: L forward,
+    the last multiple of L below T backward; T (never) without a delay."""
+    if delay is None or delay >= T:
+        return T
+    return (T - 1) // delay * delay if backward else delay
+
+
+def _steps_forward(h, W, R=None, delay=None):
+    """h_t = tanh(h_t + h_{t-1} W^T [+ h_{t-L} R^T]) for t = 0..T-1 in place.
+
+    ``h`` (T, N, H) holds the input projections U x_t + b on entry; h_{-1}
+    and h_{t-L} for t < L are 0.
     """
     T = h.shape[0]
     tanh = np.tanh
@@ -196,12 +310,20 @@ def _steps_forward(h, W):
     gemm = _GEMM.get(h.dtype)
     # W^T as a Fortran-ordered view of a C-ordered W: BLAS reads it in place.
     WT = np.ascontiguousarray(W, dtype=h.dtype).T
+    RT = None if R is None else np.ascontiguousarray(R, dtype=h.dtype).T
+    delayed = _first_delayed_step(T, delay)
     if gemm is None:  # pragma: no cover - only float32 and float64 reach here
         for t in range(1, T):
+            if t == delayed:
+                _delayed_forward(h, t, delay, RT, gemm)
+                delayed += delay
             h[t] += h[t - 1] @ WT
             tanh(h[t], out=h[t])
         return
     for t in range(1, T):
+        if t == delayed:
+            _delayed_forward(h, t, delay, RT, gemm)
+            delayed += delay
         # h_t^T += W h_{t-1}^T, on the Fortran-ordered transposes (same memory)
         c = h[t].T
         res = gemm(1.0, WT, h[t - 1].T, 1.0, c, 1, 0, 1)
@@ -210,14 +332,20 @@ def _steps_forward(h, W):
         tanh(h[t], out=h[t])
 
 
-def _steps_backward(dh, g, W):
-    """delta_t = (dh_t + delta_{t+1} W) * g_t for t = T-1..0, in place in dh."""
+def _steps_backward(dh, g, W, R=None, delay=None):
+    """delta_t = (dh_t + delta_{t+1} W [+ delta_{t+L} R]) * g_t for
+    t = T-1..0, in place in dh."""
     T = dh.shape[0]
     multiply = np.multiply
     gemm = _GEMM.get(dh.dtype)
     WT = np.ascontiguousarray(W, dtype=dh.dtype).T
+    RT = None if R is None else np.ascontiguousarray(R, dtype=dh.dtype).T
+    delayed = _first_delayed_step(T, delay, backward=True)
     for t in range(T - 1, 0, -1):
         multiply(dh[t], g[t], out=dh[t])  # dL/d(pre-activation t)
+        if t == delayed:
+            _delayed_backward(dh, t, delay, RT, gemm)
+            delayed -= delay
         if gemm is None:  # pragma: no cover
             dh[t - 1] += dh[t] @ W
             continue
@@ -231,20 +359,25 @@ def _steps_backward(dh, g, W):
 
 # The loops with a recurrent dropout mask: separate functions, so that the
 # loops above (every prediction, and training without dropout) stay as they
-# are. The mask m (N, H) multiplies h_{t-1} before W.
+# are. The mask m (N, H) multiplies h_{t-1} before W (and h_{t-L} before R).
 
 
-def _steps_forward_masked(h, W, mask, workspace=None):
-    """h_t = tanh(h_t + (m * h_{t-1}) W^T) for t = 0..T-1 in place."""
+def _steps_forward_masked(h, W, mask, workspace=None, R=None, delay=None):
+    """h_t = tanh(h_t + (m * h_{t-1}) W^T [+ (m * h_{t-L}) R^T]), in place."""
     T, N, H = h.shape
     tanh = np.tanh
     multiply = np.multiply
     tanh(h[0], out=h[0])
     gemm = _GEMM.get(h.dtype)
     WT = np.ascontiguousarray(W, dtype=h.dtype).T
+    RT = None if R is None else np.ascontiguousarray(R, dtype=h.dtype).T
+    delayed = _first_delayed_step(T, delay)
     mask = mask.astype(h.dtype, copy=False)
     dropped = _buffer(workspace, "h_dropped", (N, H), h.dtype)  # m * h_{t-1}
     for t in range(1, T):
+        if t == delayed:
+            _delayed_forward(h, t, delay, RT, gemm, mask, workspace)
+            delayed += delay
         multiply(h[t - 1], mask, out=dropped)
         if gemm is None:  # pragma: no cover - only float32 and float64 reach here
             h[t] += dropped @ WT
@@ -256,16 +389,22 @@ def _steps_forward_masked(h, W, mask, workspace=None):
         tanh(h[t], out=h[t])
 
 
-def _steps_backward_masked(dh, g, W, mask, workspace=None):
-    """delta_t = (dh_t + m * (delta_{t+1} W)) * g_t, t = T-1..0, in place."""
+def _steps_backward_masked(dh, g, W, mask, workspace=None, R=None, delay=None):
+    """delta_t = (dh_t + m * (delta_{t+1} W) [+ m * (delta_{t+L} R])) * g_t,
+    t = T-1..0, in place."""
     T, N, H = dh.shape
     multiply = np.multiply
     gemm = _GEMM.get(dh.dtype)
     WT = np.ascontiguousarray(W, dtype=dh.dtype).T
+    RT = None if R is None else np.ascontiguousarray(R, dtype=dh.dtype).T
+    delayed = _first_delayed_step(T, delay, backward=True)
     mask = mask.astype(dh.dtype, copy=False)
     back = _buffer(workspace, "dh_dropped", (N, H), dh.dtype)  # delta_t W
     for t in range(T - 1, 0, -1):
         multiply(dh[t], g[t], out=dh[t])
+        if t == delayed:
+            _delayed_backward(dh, t, delay, RT, gemm, mask, workspace)
+            delayed -= delay
         if gemm is None:  # pragma: no cover
             np.matmul(dh[t], W, out=back)
         else:
@@ -391,18 +530,21 @@ def _log_softmax(scores, axis=-1):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def hidden_states(params, X, workspace=None):
+def hidden_states(params, X, workspace=None, delay=None):
     """Run the recurrence h_t = tanh(U x_t + W h_{t-1} + b) over a batch.
 
     Parameters
     ----------
     params : dict of str to ndarray
-        The parameters ``U, W, b`` (``V, c`` are not used).
+        The parameters ``U, W, b`` (and ``R`` with a delay; ``V, c`` are not
+        used).
     X : ndarray of shape (T, N, F)
         Time-major inputs; padding must be finite (zeros).
     workspace : Workspace, default=None
         Where to put h (a buffer that the next call with the same workspace
         overwrites); None allocates a new array.
+    delay : int or None, default=None
+        L: add R h_{t-L} to the pre-activation of every step t > L.
 
     Returns
     -------
@@ -437,19 +579,32 @@ def hidden_states(params, X, workspace=None):
             out=P.reshape(N * T, H),
         )
         np.add(P.transpose(1, 0, 2), b, out=h)
-        _steps_forward(h, W)
+        _steps_forward(h, W, *_delayed_weights(params, delay))
         return h
-    return _hidden_states(params, X, workspace)[0]
+    return _hidden_states(params, X, workspace, delay=delay)[0]
 
 
-def _hidden_states(params, X, workspace, input_mask=None, recurrent_mask=None):
+def _delayed_weights(params, delay):
+    """(R, L) for the loops: (None, None) without a delay."""
+    if delay is None:
+        if "R" in params:
+            raise ValueError("These parameters hold R: pass their delay.")
+        return None, None
+    if delay < 2:
+        raise ValueError(f"A delay must be an int >= 2 or None, got {delay!r}.")
+    return params["R"], int(delay)
+
+
+def _hidden_states(
+    params, X, workspace, input_mask=None, recurrent_mask=None, delay=None
+):
     """h, and the inputs with a column of ones ``X1`` (T, N, F + 1).
 
     The bias rides in the input projection: h = [X, 1] @ [U, b]^T is one
     matmul for every step, and in the backward pass [dU, db] is one matmul
     with X1 too. With an ``input_mask`` (N, F), X1 holds m_x * x_t (so that
     dU comes out right as well); with a ``recurrent_mask`` (N, H) the
-    recurrence reads m_h * h_{t-1}.
+    recurrence reads m_h * h_{t-1} (and m_h * h_{t-L} with a delay).
     """
     U, W, b = params["U"], params["W"], params["b"]
     T, N, F = X.shape
@@ -466,10 +621,11 @@ def _hidden_states(params, X, workspace, input_mask=None, recurrent_mask=None):
     U1[:, F] = b
     h = _buffer(workspace, "h", (T, N, H), dtype)
     np.matmul(X1.reshape(T * N, F + 1), U1.T, out=h.reshape(T * N, H))
+    R, delay = _delayed_weights(params, delay)
     if recurrent_mask is None:
-        _steps_forward(h, W)
+        _steps_forward(h, W, R, delay)
     else:
-        _steps_forward_masked(h, W, recurrent_mask, workspace)
+        _steps_forward_masked(h, W, recurrent_mask, workspace, R, delay)
     return h, X1
 
 
@@ -531,14 +687,22 @@ def _every_step_attention(h, lengths, scale, attention):
 
 
 def forward(
-    params, X, lengths, *, output="last", attention=True, scale=1.0, workspace=None
+    params,
+    X,
+    lengths,
+    *,
+    output="last",
+    attention=True,
+    scale=1.0,
+    workspace=None,
+    delay=None,
 ):
     """Compute the outputs Omega (before the output function) for a batch.
 
     Parameters
     ----------
     params : dict of str to ndarray
-        ``U, W, b, V, c``.
+        ``U, W, b, V, c`` (and ``R`` with a delay).
     X : ndarray of shape (T, N, F)
         Time-major inputs with finite (zero) padding.
     lengths : ndarray of shape (N,)
@@ -551,6 +715,8 @@ def forward(
         s in A_t,i = s * h_i . h_t (1 in the notes; 1/sqrt(H) scaled).
     workspace : Workspace, default=None
         Scratch buffers to reuse across calls (see :class:`Workspace`).
+    delay : int or None, default=None
+        L of the delayed connection R h_{t-L}; None: none.
 
     Returns
     -------
@@ -573,7 +739,7 @@ def forward(
     [0.0, 0.0]
     """
     scale = float(scale)
-    h = hidden_states(params, X, workspace)
+    h = hidden_states(params, X, workspace, delay)
     if output == "last":
         Z, weights, _, _ = _last_step_attention(h, lengths, scale, attention)
     else:
@@ -628,37 +794,48 @@ def _loss_and_dOmega(Omega, Y, sample_weight, loss):
     return value, dOmega
 
 
-def _backprop_through_time(params, X1, h, dh, workspace=None, recurrent_mask=None):
-    """Gradients of U, W, b given dL/dh_t from the outputs at every step.
+def _backprop_through_time(
+    params, X1, h, dh, workspace=None, recurrent_mask=None, delay=None
+):
+    """Gradients of U, W, b (and R) given dL/dh_t from the outputs.
 
     ``dh`` (T, N, H) holds the direct gradient of each h_t; the recurrence
-    adds what flows back from h_{t+1}. ``dh`` is overwritten with dL/d(pre-
-    activation), so that dW is one matmul after the loop. ``X1`` is the
-    input with a column of ones (see :func:`_hidden_states`), masked if the
-    forward pass masked it; ``recurrent_mask`` is the forward pass's m_h.
+    adds what flows back from h_{t+1} (and from h_{t+L}). ``dh`` is
+    overwritten with dL/d(pre-activation), so that dW and dR are one matmul
+    each after the loop. ``X1`` is the input with a column of ones (see
+    :func:`_hidden_states`), masked if the forward pass masked it;
+    ``recurrent_mask`` is the forward pass's m_h.
     """
     T, N, H = h.shape
     F = X1.shape[2] - 1
     g = _buffer(workspace, "tanh_grad", h.shape, dh.dtype)
     np.multiply(h, h, out=g)
     np.subtract(1.0, g, out=g)  # tanh' = 1 - h^2, for every step at once
+    R, delay = _delayed_weights(params, delay)
     if recurrent_mask is None:
-        _steps_backward(dh, g, params["W"])
+        _steps_backward(dh, g, params["W"], R, delay)
         previous = h[:-1]
     else:
-        _steps_backward_masked(dh, g, params["W"], recurrent_mask, workspace)
-        # what W multiplied: m_h * h_{t-1}
+        _steps_backward_masked(dh, g, params["W"], recurrent_mask, workspace, R, delay)
+        # what W multiplied: m_h * h_{t-1} (and R: m_h * h_{t-L}, below)
         previous = _buffer(workspace, "h_previous", (T - 1, N, H), h.dtype)
         np.multiply(h[:-1], recurrent_mask.astype(h.dtype, copy=False), out=previous)
     delta = dh.reshape(T * N, H)
     # [dU, db]^T in one matmul (this orientation is the faster one in BLAS
     # when F + 1 is not a multiple of the kernel's width)
     dU1T = X1.reshape(T * N, F + 1).T @ delta
-    return {
+    grads = {
         "U": np.ascontiguousarray(dU1T[:F].T),
         "W": dh[1:].reshape((T - 1) * N, H).T @ previous.reshape((T - 1) * N, H),
         "b": dU1T[F].copy(),
     }
+    if delay is not None:
+        # dR = sum_t delta_t h_{t-L}^T over the steps t > L: previous[s]
+        # holds (m_h *) h_s for s < T - 1, so h_{t-L} for t >= L + 1 is in it.
+        steps = max(T - delay, 0)
+        delayed = (h[:-1] if recurrent_mask is None else previous)[:steps]
+        grads["R"] = dh[delay:].reshape(steps * N, H).T @ delayed.reshape(-1, H)
+    return grads
 
 
 def loss_and_grads(
@@ -677,17 +854,19 @@ def loss_and_grads(
     workspace=None,
     input_mask=None,
     recurrent_mask=None,
+    delay=None,
 ):
-    """The loss of a batch and its gradient with respect to U, W, b, V, c.
+    """The loss of a batch and its gradient with respect to U, W, b, V, c (, R).
 
-    The loss is ``sum_n w_n l_n + l2 / 2 * (|U|^2 + |W|^2 + |V|^2)`` where
-    l_n is the loss of sequence n (summed over its steps for ``"every"``).
-    Pass ``sample_weight = s / s.sum()`` for a weighted mean.
+    The loss is ``sum_n w_n l_n + l2 / 2 * (|U|^2 + |W|^2 + |V|^2 + |R|^2)``
+    (no R without a delay) where l_n is the loss of sequence n (summed over
+    its steps for ``"every"``). Pass ``sample_weight = s / s.sum()`` for a
+    weighted mean.
 
     Parameters
     ----------
     params : dict of str to ndarray
-        ``U, W, b, V, c``.
+        ``U, W, b, V, c`` (and ``R`` with a delay).
     X : ndarray of shape (T, N, F)
         Time-major inputs with finite (zero) padding.
     lengths : ndarray of shape (N,)
@@ -707,7 +886,7 @@ def loss_and_grads(
     scale : float, default=1.0
         See :func:`forward`.
     l2 : float, default=0.0
-        Strength of the L2 penalty on U, W and V.
+        Strength of the L2 penalty on U, W, V (and R).
     gradient : {"exact", "notes"}, default="exact"
         ``"notes"`` computes the notes' simplified gradient (attention
         weights held constant, dL/dV taken from h_t instead of Z_t).
@@ -717,8 +896,10 @@ def loss_and_grads(
         Dropout mask m_x of each sequence's inputs, the same at every step
         (see :func:`dropout_masks`); None: no input dropout.
     recurrent_mask : ndarray of shape (N, H), default=None
-        Dropout mask m_h of each sequence's h_{t-1} in the recurrence, the
-        same at every step; None: no recurrent dropout.
+        Dropout mask m_h of each sequence's h_{t-1} (and h_{t-L}) in the
+        recurrence, the same at every step; None: no recurrent dropout.
+    delay : int or None, default=None
+        L of the delayed connection R h_{t-L} (see :func:`forward`).
 
     Returns
     -------
@@ -740,7 +921,7 @@ def loss_and_grads(
     dtype = X.dtype
     w = np.ones(N, dtype) if sample_weight is None else sample_weight.astype(dtype)
     scale = float(scale)
-    h, X1 = _hidden_states(params, X, workspace, input_mask, recurrent_mask)
+    h, X1 = _hidden_states(params, X, workspace, input_mask, recurrent_mask, delay)
     dh = _buffer(workspace, "dh", h.shape, h.dtype)
     exact = gradient == "exact"
 
@@ -814,13 +995,13 @@ def loss_and_grads(
                 dhb += np.matmul(dA, hb)
                 dhb += np.matmul(dA.transpose(0, 2, 1), hb)
         dc_rows = dOmega_real
-    grads = _backprop_through_time(params, X1, h, dh, workspace, recurrent_mask)
+    grads = _backprop_through_time(params, X1, h, dh, workspace, recurrent_mask, delay)
     grads["V"] = dV
     grads["c"] = (dOmega if output == "last" else dc_rows).sum(axis=0)
+    names = param_names(grads)
     if l2:
         for name in PENALIZED:
-            value += 0.5 * l2 * float(np.vdot(params[name], params[name]))
-            grads[name] += l2 * params[name]
-    return float(value), {
-        name: grads[name].astype(dtype, copy=False) for name in PARAM_NAMES
-    }
+            if name in names:
+                value += 0.5 * l2 * float(np.vdot(params[name], params[name]))
+                grads[name] += l2 * params[name]
+    return float(value), {name: grads[name].astype(dtype, copy=False) for name in names}
