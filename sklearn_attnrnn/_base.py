@@ -81,7 +81,7 @@ def predict_chunk_size(n_steps, hidden_size, itemsize, n_features=0):
 
 def _flatten(arrays):
     """The arrays of a parameter or gradient dict, concatenated in core order."""
-    names = _network.param_names(arrays)
+    names = _network.names_of(arrays)
     return np.concatenate([arrays[name].ravel() for name in names])
 
 
@@ -112,7 +112,7 @@ def _flat_views(params, flat=None):
     if flat is None:
         flat = _flatten(params)
     views, begin = {}, 0
-    for name in _network.param_names(params):
+    for name in _network.names_of(params):
         shape = params[name].shape
         end = begin + params[name].size
         views[name] = flat[begin:end].reshape(shape)
@@ -375,13 +375,11 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
     @property
     def _params(self):
         """The fitted parameters as the core's dict (the same arrays)."""
-        names = _network.PARAM_NAMES
-        if self._fitted_delay is not None:
-            names += ("R",)
+        names = _network.param_names(delay=self._fitted_delay)
         return {name: getattr(self, name + "_") for name in names}
 
     def _set_params_arrays(self, params):
-        for name in _network.param_names(params):
+        for name in _network.names_of(params):
             setattr(self, name + "_", params[name])
 
     def _core_kwargs(self):
@@ -769,7 +767,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
     def _fit_lbfgs(self, values, lengths, targets, sample_weight):
         """Full-batch L-BFGS-B through scipy, the gradient summed in chunks."""
         params = self._params
-        names = _network.param_names(params)
+        names = _network.names_of(params)
         shapes = [params[k].shape for k in names]
         sizes = [params[k].size for k in names]
         splits = np.cumsum(sizes)[:-1]

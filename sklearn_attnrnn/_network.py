@@ -13,8 +13,28 @@ plain function over a dict of parameter arrays, under the notes' names::
 with ``s = 1`` in the notes (raw dot product) or ``s = 1 / sqrt(H)``.
 Shapes: U (H, F), W (H, H), b (H,), V (K, H), c (K,).
 
-The delayed connection (seed 000, read as LSTNet's recurrent skip), when a
-network has a delay L >= 2 and a matrix R (H, H)::
+Cells. The recurrence (the first line) is the Elman cell of the notes; the
+gated cells of PyTorch's ``nn.GRU`` and ``nn.LSTM`` replace it, and nothing
+else changes (the attention and the output read h_t)::
+
+    GRU   r_t = sigmoid(U_r x_t + b_r + W_r h_{t-1})       (b_r = b_ir + b_hr)
+          z_t = sigmoid(U_z x_t + b_z + W_z h_{t-1})       (b_z = b_iz + b_hz)
+          n_t = tanh(U_n x_t + b_n + r_t * (W_n h_{t-1} + b_hn))
+          h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+    LSTM  i_t, f_t, o_t = sigmoid(U_. x_t + b_. + W_. h_{t-1})
+          g_t = tanh(U_g x_t + b_g + W_g h_{t-1})
+          c_t = f_t * c_{t-1} + i_t * g_t                  c_0 = 0
+          h_t = o_t * tanh(c_t)
+
+The gates' blocks are stacked as PyTorch stacks them (GRU r, z, n; LSTM i,
+f, g, o): U (G H, F), W (G H, H), b (G H,) with G = 1, 3, 4 gates, so that
+``U = weight_ih_l0``, ``W = weight_hh_l0``, ``b = bias_ih_l0 + bias_hh_l0``
+except that the GRU keeps ``b_hn = bias_hh_l0[2H:]`` apart (it sits inside
+r_t * (...)) and its b's n block is ``bias_ih_l0[2H:]`` alone. The cell is
+read from the parameters' shapes (:func:`cell_of`).
+
+The delayed connection (seed 000, read as LSTNet's recurrent skip), for the
+Elman cell with a delay L >= 2 and a matrix R (H, H)::
 
     h_t   = tanh(U x_t + W h_{t-1} + R h_{t-L} + b)     h_s = 0 for s <= 0
 
@@ -22,11 +42,11 @@ Its exact gradient, with delta_t = dL/d(pre-activation of step t)::
 
     dL/dh_{t-L} += R^T delta_t        dR = sum_t delta_t h_{t-L}^T
 
-R h_{t-L} depends only on states L or more steps back, so the loop adds it
-for L steps at once: at step t = kL, one matrix product puts R h_{t-L..t-1}
-into the pre-activations of steps t..t+L-1 (and the backward pass sends
-delta_{t..t+L-1} back to h_{t-L..t-1} in one product). It is the same sum,
-with T / L products instead of T.
+R h_{t-L} depends only on states L or more steps back, so the time loop
+adds it for L steps at once: at step t = kL, one matrix product puts R
+h_{t-L..t-1} into the pre-activations of steps t..t+L-1, and the backward
+pass sends delta_{t..t+L-1} back to h_{t-L..t-1} in one product. It is the
+same sum, with T / L products instead of T.
 
 Dropout, in training only (:func:`loss_and_grads` with masks; Keras'
 ``SimpleRNN(dropout, recurrent_dropout)``): each sequence n has one input
@@ -43,12 +63,11 @@ exact gradient, with delta_t = dL/d(pre-activation of step t)::
     dL/dh_{t-1} += m_h * (W^T delta_t)
     dU = sum_t delta_t (m_x * x_t)^T     dW = sum_t delta_t (m_h * h_{t-1})^T
 
-With a delay, the same m_h drops the same units of h_{t-L} (R (m_h *
-h_{t-L})): a dropped unit is hidden from the whole recurrence of that
-sequence, as recurrent dropout hides a unit from a gated cell's gates.
-
-Without masks (prediction, and training at rates 0) the recurrence is the
-unmasked one above, computed by loops that never see a mask.
+A gated cell reads m_x * x_t and m_h * h_{t-1} in all its gates' products
+(as Keras' GRU and LSTM; one mask each, shared by the gates); the GRU's
+update z_t * h_{t-1} and the LSTM's c_{t-1} are not dropped. With a delay,
+the same m_h drops the same units of h_{t-L} (R (m_h * h_{t-L})): a dropped
+unit is hidden from the whole recurrence of its sequence.
 
 Arrays are time-major: a batch ``X`` is (T, N, F), so that one time step is a
 contiguous slice. ``lengths`` (N,) gives each sequence's number of real steps;
@@ -69,50 +88,108 @@ Two gradients:
   through the attention scores A (the default everywhere).
 - ``"notes"``: the notes' simplification, kept to reproduce their printed
   numbers: the attention weights are held constant (no gradient through A)
-  and dL/dV uses h_t in place of Z_t.
+  and dL/dV uses h_t in place of Z_t. Elman cell only.
 """
 
 import numpy as np
 from scipy.linalg import blas as _blas
 
+# The Elman cell's parameters, the notes' names, in the order of the flat
+# parameter vector; see param_names for every cell.
 PARAM_NAMES = ("U", "W", "b", "V", "c")
 # L2 applies to the weight matrices only, as in scikit-learn's MLP (not biases).
 PENALIZED = ("U", "W", "V", "R")
+CELLS = ("elman", "gru", "lstm")
+N_GATES = {"elman": 1, "gru": 3, "lstm": 4}
 
 
-def param_names(params):
-    """The names of a network's parameters, in the core's order.
+def param_names(cell="elman", delay=None):
+    """The names of a cell's parameters, in the flat parameter vector's order.
 
-    ``U, W, b, V, c``, and ``R`` last for a network with a delay (so that
-    the other parameters keep their places in a flat vector).
+    Parameters
+    ----------
+    cell : {"elman", "gru", "lstm"}, default="elman"
+        The recurrence.
+    delay : int or None, default=None
+        L of the delayed connection: its ``R`` comes last (so that the other
+        parameters keep their places).
+
+    Returns
+    -------
+    names : tuple of str
+
+    Examples
+    --------
+    >>> param_names("gru")
+    ('U', 'W', 'b', 'b_hn', 'V', 'c')
+    >>> param_names("elman", delay=3)
+    ('U', 'W', 'b', 'V', 'c', 'R')
+    """
+    names = ("U", "W", "b", "b_hn", "V", "c") if cell == "gru" else PARAM_NAMES
+    return names if delay is None else names + ("R",)
+
+
+def names_of(params):
+    """The names of a parameter dict, in the flat parameter vector's order.
 
     Examples
     --------
     >>> import numpy as np
-    >>> param_names(init_params(2, 3, 2, np.random.RandomState(0), delay=4))
+    >>> names_of(init_params(2, 3, 2, np.random.RandomState(0), delay=4))
     ('U', 'W', 'b', 'V', 'c', 'R')
     """
-    return PARAM_NAMES + ("R",) if "R" in params else PARAM_NAMES
+    names = param_names(cell_of(params))
+    return names + ("R",) if "R" in params else names
 
 
-def _orthogonal(random_state, size):
-    """A random orthogonal (size, size) matrix, uniformly distributed."""
-    Q, R = np.linalg.qr(random_state.standard_normal((size, size)))
-    return Q * np.sign(np.diag(R))  # the sign fix makes Q uniform
+def cell_of(params):
+    """The cell that parameters belong to, read from the shape of W (G H, H).
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        At least ``W``.
+
+    Returns
+    -------
+    cell : {"elman", "gru", "lstm"}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cell_of({"W": np.zeros((12, 3))})
+    'lstm'
+    """
+    rows, H = params["W"].shape
+    return {1: "elman", 3: "gru", 4: "lstm"}[rows // H]
 
 
 def init_params(
-    n_features, hidden_size, n_outputs, random_state, dtype=np.float64, delay=None
+    n_features,
+    hidden_size,
+    n_outputs,
+    random_state,
+    dtype=np.float64,
+    cell="elman",
+    delay=None,
 ):
-    """Draw initial parameters for tanh recurrences.
+    """Draw initial parameters.
 
     ``U`` and ``V`` use Glorot-uniform bounds ``sqrt(6 / (fan_in + fan_out))``
-    (as scikit-learn's MLP does for tanh). ``W`` is a random orthogonal
-    matrix: its singular values are all 1, so a gradient propagated back
-    through many steps neither explodes nor vanishes from the initialisation
-    alone (Saxe et al., 2014). Biases start at zero. With a delay, ``R`` is
-    another random orthogonal matrix, drawn last (the other parameters are
-    those drawn without a delay).
+    (as scikit-learn's MLP does for tanh); for a gated cell, each gate's
+    (H, F) block of ``U`` has the bound of an (H, F) matrix. ``W`` (each
+    gate's (H, H) block) is a random orthogonal matrix: its singular values
+    are all 1, so a gradient propagated back through many steps neither
+    explodes nor vanishes from the initialisation alone (Saxe et al., 2014).
+    Biases start at zero, except the LSTM's forget gate at 1, so that
+    c_{t-1} is kept rather than halved at the start of training
+    (Jozefowicz et al., 2015). This is Keras' initialisation of its RNN
+    layers (``glorot_uniform``, ``orthogonal``, ``unit_forget_bias``), with
+    Glorot bounds per gate; PyTorch draws every weight from
+    uniform(-1/sqrt(H), 1/sqrt(H)) instead, whose recurrent matrices are
+    far from orthogonal at large H. With a delay, ``R`` is another random
+    orthogonal matrix, drawn last (the other parameters are those drawn
+    without a delay).
 
     Parameters
     ----------
@@ -126,14 +203,17 @@ def init_params(
         The source of randomness.
     dtype : dtype, default=np.float64
         The dtype of the returned arrays.
+    cell : {"elman", "gru", "lstm"}, default="elman"
+        The recurrence: G = 1, 3 or 4 gates.
     delay : int or None, default=None
-        L of the delayed connection R h_{t-L}; None: no ``R``.
+        L of the delayed connection R h_{t-L} (Elman cell only); None: no R.
 
     Returns
     -------
     params : dict of str to ndarray
-        ``U`` (H, F), ``W`` (H, H), ``b`` (H,), ``V`` (K, H), ``c`` (K,),
-        and ``R`` (H, H) with a delay.
+        ``U`` (G H, F), ``W`` (G H, H), ``b`` (G H,), for the GRU ``b_hn``
+        (H,), ``V`` (K, H), ``c`` (K,), with a delay ``R`` (H, H); in
+        :func:`param_names` order.
 
     Examples
     --------
@@ -143,17 +223,56 @@ def init_params(
     {'U': (4, 3), 'W': (4, 4), 'b': (4,), 'V': (2, 4), 'c': (2,)}
     >>> bool(np.allclose(p["W"] @ p["W"].T, np.eye(4)))
     True
+    >>> init_params(3, 4, 2, np.random.RandomState(0), cell="lstm")["b"]
+    array([0., 0., 0., 0., 1., 1., 1., 1., 0., 0., 0., 0., 0., 0., 0., 0.])
     """
+    _check_delay(cell, delay)
     H, F, K = hidden_size, n_features, n_outputs
+    G = N_GATES[cell]
     bound_U = np.sqrt(6.0 / (F + H))
     bound_V = np.sqrt(6.0 / (H + K))
-    U = random_state.uniform(-bound_U, bound_U, (H, F))
-    W = _orthogonal(random_state, H)
+    U = random_state.uniform(-bound_U, bound_U, (G * H, F))
+    blocks = [_orthogonal(random_state, H) for _ in range(G)]
+    W = blocks[0] if G == 1 else np.concatenate(blocks)
     V = random_state.uniform(-bound_V, bound_V, (K, H))
-    params = {"U": U, "W": W, "b": np.zeros(H), "V": V, "c": np.zeros(K)}
+    b = np.zeros(G * H)
+    if cell == "lstm":
+        b[H : 2 * H] = 1.0  # the forget gate's bias
+    params = {"U": U, "W": W, "b": b}
+    if cell == "gru":
+        params["b_hn"] = np.zeros(H)
+    params.update(V=V, c=np.zeros(K))
     if delay is not None:
         params["R"] = _orthogonal(random_state, H)
     return {name: np.ascontiguousarray(a, dtype=dtype) for name, a in params.items()}
+
+
+def _orthogonal(random_state, size):
+    """A random orthogonal (size, size) matrix, uniformly distributed."""
+    Q, R = np.linalg.qr(random_state.standard_normal((size, size)))
+    return Q * np.sign(np.diag(R))  # the sign fix makes Q uniform
+
+
+def _check_delay(cell, delay):
+    if delay is None:
+        return
+    if isinstance(delay, bool) or int(delay) != delay or delay < 2:
+        raise ValueError(f"A delay must be an int >= 2 or None, got {delay!r}.")
+    if cell != "elman":
+        raise ValueError(
+            f"The delayed connection R h_(t-L) is defined for the Elman cell; "
+            f"the {cell!r} cell has no delay (use cell='elman' or delay=None)."
+        )
+
+
+def _delayed_weights(params, delay):
+    """(R, L) for the time loops: (None, None) without a delay."""
+    if delay is None:
+        if "R" in params:
+            raise ValueError("These parameters hold R: pass their delay.")
+        return None, None
+    _check_delay(cell_of(params), delay)
+    return params["R"], int(delay)
 
 
 class Workspace:
@@ -232,9 +351,245 @@ def _buffer(workspace, name, shape, dtype):
 # cannot): one call per step of the recurrence and of its backward pass.
 _GEMM = {np.dtype(np.float32): _blas.sgemm, np.dtype(np.float64): _blas.dgemm}
 
+# The gates whose activation is the sigmoid, by block (PyTorch's order).
+_SIGMOID_GATES = {"elman": (), "gru": (0, 1), "lstm": (0, 1, 3)}
+
+
+def _forward_layout(params, cell):
+    """U, W, b as the forward pass reads them: the sigmoid gates' rows halved.
+
+    sigmoid(x) = (1 + tanh(x / 2)) / 2, and numpy's tanh is several times
+    faster than scipy's expit; with those rows halved (exact: a power of
+    two) the product lands as x / 2, so that a step's activations are one
+    tanh and one affine map. The Elman cell's arrays are returned as they are.
+    """
+    U, W, b = params["U"], params["W"], params["b"]
+    if cell == "elman":
+        return U, W, b
+    H = W.shape[1]
+    half = np.ones(W.shape[0], np.result_type(U, W, b))
+    for gate in _SIGMOID_GATES[cell]:
+        half[gate * H : (gate + 1) * H] = 0.5
+    return U * half[:, None], W * half[:, None], b * half
+
+
+class _Elman:
+    """The notes' cell, h_t = tanh(U x_t + b + W h_{t-1}).
+
+    Every cell has the same interface, which :func:`_steps_forward` and
+    :func:`_steps_backward` drive: ``product`` (T, N, G H) is where the
+    driver adds the recurrent product W h_{t-1} of step t (holding the
+    input projection U x_t + b on entry), ``step(t)`` computes h_t from it,
+    ``start_backward(dh)`` prepares the backward pass, ``back_step(t)``
+    turns dL/dh_t into ``d_product[t]``, dL/d(W h_{t-1}) (and adds to
+    dL/dh_{t-1} what does not flow through W), and ``finish_backward``
+    returns dL/d(U x_t + b) for every step and adds any other gradient.
+    """
+
+    projection_buffer = "h"  # U x_t + b becomes h_t in place
+
+    def __init__(self, projection, params, workspace):
+        self.h = self.product = projection
+
+        # A closure, not a method: the loop calls it T times per batch.
+        def step(t, h=projection, tanh=np.tanh):
+            tanh(h[t], out=h[t])
+
+        self.step = step
+
+    def start_backward(self, dh, workspace):
+        g = _buffer(workspace, "tanh_grad", self.h.shape, dh.dtype)
+        np.multiply(self.h, self.h, out=g)
+        np.subtract(1.0, g, out=g)  # tanh' = 1 - h^2, for every step at once
+        self.g, self.dh = g, dh
+        self.d_product = dh  # delta_t = dL/d(pre-activation) overwrites dh_t
+
+        def back_step(t, dh=dh, g=g, multiply=np.multiply):
+            multiply(dh[t], g[t], out=dh[t])
+
+        self.back_step = back_step
+
+    def finish_backward(self, grads):
+        return self.dh
+
+
+class _GRU:
+    """PyTorch's GRU cell (see the module docstring), gates r, z, n.
+
+    ``gates`` (T, N, 3H) holds r_t, z_t and W_n h_{t-1} + b_hn (which n_t
+    reads inside r_t * (...) and the backward pass reads again); ``n`` (T,
+    N, H) holds U_n x_t + b_n, then n_t.
+    """
+
+    projection_buffer = "gates"
+
+    def __init__(self, projection, params, workspace):
+        T, N, G = projection.shape
+        H = self.H = G // 3
+        dtype = projection.dtype
+        self.n = _buffer(workspace, "gru_n", (T, N, H), dtype)
+        self.n[...] = projection[:, :, 2 * H :]
+        projection[:, :, 2 * H :] = params["b_hn"]  # the product adds W_n h_{t-1}
+        self.gates = self.product = projection
+        self.h = _buffer(workspace, "h", (T, N, H), dtype)
+        self.tmp = _buffer(workspace, "cell_tmp", (N, H), dtype)
+
+    def step(self, t):
+        H = self.H
+        gates = self.gates[t]
+        rz = gates[:, : 2 * H]
+        np.tanh(rz, out=rz)  # of the halved pre-activations:
+        rz *= 0.5
+        rz += 0.5  # r_t, z_t = sigmoid(...)
+        r, z, hn = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H :]
+        n, h = self.n[t], self.h[t]
+        np.multiply(r, hn, out=self.tmp)
+        n += self.tmp
+        np.tanh(n, out=n)
+        if t == 0:  # h_0 = (1 - z) n, as h_{-1} = 0
+            np.multiply(z, n, out=h)
+            np.subtract(n, h, out=h)
+        else:  # h_t = n + z (h_{t-1} - n)
+            np.subtract(self.h[t - 1], n, out=h)
+            h *= z
+            h += n
+
+    def start_backward(self, dh, workspace):
+        # dL/d(pre-activations) = dL/dh_t times factors known from the
+        # forward pass, computed for every step at once:
+        #   n:  (1 - z)(1 - n^2)             = A_n
+        #   r:  (W_n h + b_hn) r (1 - r) A_n  = A_r
+        #   z:  (h_{t-1} - n) z (1 - z)       = A_z
+        # and inside the recurrent product the n block is A_n r.
+        T, N, H = self.h.shape
+        dtype = dh.dtype
+        g4 = self.gates.reshape(T, N, 3, H)
+        r, z, hn, n = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], self.n
+        A = _buffer(workspace, "gate_grads", (T, N, 3, H), dtype)
+        A_r, A_z, A_n = A[:, :, 0], A[:, :, 1], A[:, :, 2]
+        np.multiply(n, n, out=A_n)
+        np.subtract(1.0, A_n, out=A_n)
+        np.subtract(1.0, z, out=A_z)
+        A_n *= A_z
+        np.subtract(1.0, r, out=A_r)
+        A_r *= r
+        A_r *= hn
+        A_r *= A_n
+        np.negative(n[0], out=self.tmp)  # h_{-1} - n_0 = -n_0
+        A_z *= z
+        A_z[0] *= self.tmp
+        h_minus_n = _buffer(workspace, "gru_h_minus_n", (T - 1, N, H), dtype)
+        np.subtract(self.h[:-1], n[1:], out=h_minus_n)
+        A_z[1:] *= h_minus_n
+        P = _buffer(workspace, "d_product", (T, N, 3, H), dtype)
+        P[:, :, :2] = A[:, :, :2]
+        np.multiply(A_n, r, out=P[:, :, 2])
+        self.A, self.P, self.dh, self.z = A, P, dh, z
+        self.d_product = P.reshape(T, N, 3 * H)
+
+    def back_step(self, t):
+        dh = self.dh[t]
+        np.multiply(self.P[t], dh[:, None, :], out=self.P[t])
+        if t:  # h_t = ... + z h_{t-1}: the path that skips W
+            np.multiply(dh, self.z[t], out=self.tmp)
+            self.dh[t - 1] += self.tmp
+
+    def finish_backward(self, grads):
+        T, N, _, H = self.A.shape
+        np.multiply(self.A, self.dh[:, :, None, :], out=self.A)
+        grads["b_hn"] = self.P[:, :, 2].sum(axis=(0, 1))
+        return self.A.reshape(T, N, 3 * H)
+
+
+class _LSTM:
+    """PyTorch's LSTM cell (see the module docstring), gates i, f, g, o.
+
+    ``gates`` (T, N, 4H) holds i_t, f_t, g_t, o_t; ``c`` the cell states
+    c_t and ``tanh_c`` tanh(c_t).
+    """
+
+    projection_buffer = "gates"
+
+    def __init__(self, projection, params, workspace):
+        T, N, G = projection.shape
+        H = G // 4
+        dtype = projection.dtype
+        self.gates = self.product = projection
+        self.g4 = projection.reshape(T, N, 4, H)
+        self.c = _buffer(workspace, "lstm_c", (T, N, H), dtype)
+        self.tanh_c = _buffer(workspace, "lstm_tanh_c", (T, N, H), dtype)
+        self.h = _buffer(workspace, "h", (T, N, H), dtype)
+        self.tmp = _buffer(workspace, "cell_tmp", (N, H), dtype)
+        # After one tanh over a step's gates (the sigmoid gates' halved),
+        # sigmoid(x) = 0.5 tanh(x / 2) + 0.5 for i, f, o; g stays tanh.
+        self.slope = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], dtype), H)
+        self.shift = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], dtype), H)
+
+    def step(self, t):
+        gates = self.gates[t]
+        np.tanh(gates, out=gates)
+        gates *= self.slope
+        gates += self.shift
+        g4 = self.g4[t]
+        i, f, g, o = g4[:, 0], g4[:, 1], g4[:, 2], g4[:, 3]
+        c = self.c[t]
+        np.multiply(i, g, out=c)
+        if t:
+            np.multiply(f, self.c[t - 1], out=self.tmp)
+            c += self.tmp
+        np.tanh(c, out=self.tanh_c[t])
+        np.multiply(o, self.tanh_c[t], out=self.h[t])
+
+    def start_backward(self, dh, workspace):
+        # With dc_t = dL/dc_t (through h_t and c_{t+1}):
+        #   di = dc g i (1 - i)   df = dc c_{t-1} f (1 - f)
+        #   dg = dc i (1 - g^2)   do = dh tanh(c) o (1 - o)
+        #   dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh(c)^2)
+        # The factors next to dc and dh are computed for every step at once.
+        T, N, _, H = self.g4.shape
+        dtype = dh.dtype
+        i, f, g, o = (self.g4[:, :, k] for k in range(4))
+        P = _buffer(workspace, "d_product", (T, N, 4, H), dtype)
+        for k, (gate, partner) in enumerate(((i, g), (f, None), (g, i), (o, None))):
+            out = P[:, :, k]
+            if k == 2:  # 1 - g^2
+                np.multiply(gate, gate, out=out)
+                np.subtract(1.0, out, out=out)
+            else:  # sigmoid' = s (1 - s)
+                np.subtract(1.0, gate, out=out)
+                out *= gate
+            if partner is not None:
+                out *= partner
+        P[0, :, 1] = 0.0  # c_{-1} = 0
+        P[1:, :, 1] *= self.c[:-1]
+        P[:, :, 3] *= self.tanh_c
+        through_h = _buffer(workspace, "lstm_dc_dh", (T, N, H), dtype)
+        np.multiply(self.tanh_c, self.tanh_c, out=through_h)
+        np.subtract(1.0, through_h, out=through_h)
+        through_h *= o
+        self.dc = _buffer(workspace, "lstm_dc", (N, H), dtype)
+        self.dc.fill(0.0)
+        self.P, self.dh, self.f, self.through_h = P, dh, f, through_h
+        self.d_product = P.reshape(T, N, 4 * H)
+
+    def back_step(self, t):
+        dc, dh = self.dc, self.dh[t]
+        np.multiply(dh, self.through_h[t], out=self.tmp)
+        dc += self.tmp
+        P = self.P[t]
+        np.multiply(P[:, :3], dc[:, None, :], out=P[:, :3])
+        np.multiply(P[:, 3], dh, out=P[:, 3])
+        dc *= self.f[t]  # what reaches c_{t-1}
+
+    def finish_backward(self, grads):
+        return self.d_product
+
+
+_CELLS = {"elman": _Elman, "gru": _GRU, "lstm": _LSTM}
+
 
 def _gemm_into(gemm, AT, B, out, beta, trans_a):
-    """out^T = op(AT) B^T + beta out^T, in place (out and B are (rows, H)).
+    """out^T = op(A) B^T + beta out^T in place, for C-ordered (rows, H) B, out.
 
     ``AT`` is the Fortran-ordered transpose of a C-ordered (H, H) matrix A:
     ``trans_a=1`` multiplies by A, ``trans_a=0`` by A^T. Working on the
@@ -246,41 +601,51 @@ def _gemm_into(gemm, AT, B, out, beta, trans_a):
         out[...] = res.T
 
 
-def _delayed_forward(h, t, delay, RT, gemm, mask=None, workspace=None):
-    """Add R (m *) h_{s-L} to the pre-activations of steps s = t..t+L-1.
+def _first_delayed_step(T, delay, backward=False):
+    """The step at which a time loop first adds the delayed term: L forward,
+    the last multiple of L below T backward; T (never) without a delay."""
+    if delay is None or delay >= T:
+        return T
+    return (T - 1) // delay * delay if backward else delay
+
+
+def _delayed_forward(h, product, t, delay, RT, gemm, mask=None, workspace=None):
+    """product_s += R (m_h *) h_{s-L} for the steps s = t..t+L-1.
 
     Called at step t = kL of the forward loop, when h_{t-L}..h_{t-1} are
     final: one product for the next L steps (fewer at the end).
     """
     T, N, H = h.shape
     n = min(delay, T - t)
-    out = h[t : t + n].reshape(n * N, H)
-    src = h[t - delay : t - delay + n]
-    if mask is not None:  # R (m_h * h_{s-L})
+    out = product[t : t + n].reshape(n * N, H)
+    source = h[t - delay : t - delay + n]
+    if mask is not None:
         dropped = _buffer(workspace, "h_delayed", (n, N, H), h.dtype)
-        np.multiply(src, mask, out=dropped)
-        src = dropped
-    src = src.reshape(n * N, H)
+        source = np.multiply(source, mask, out=dropped)
+    source = source.reshape(n * N, H)
     if gemm is None:  # pragma: no cover - only float32 and float64 reach here
-        out += src @ RT
+        out += source @ RT
     else:
-        _gemm_into(gemm, RT, src, out, 1.0, 1)
+        _gemm_into(gemm, RT, source, out, 1.0, 1)
 
 
-def _delayed_backward(dh, t, delay, RT, gemm, mask=None, workspace=None):
-    """dL/dh_{s-L} += (m *) R^T delta_s for s = t..t+L-1, once delta_t..
-    delta_{t+L-1} are known (at step t = kL of the backward loop)."""
+def _delayed_backward(dh, d_product, t, delay, RT, gemm, mask=None, workspace=None):
+    """dL/dh_{s-L} += m_h * (R^T d_product_s) for the steps s = t..t+L-1.
+
+    Called at step t = kL of the backward loop, once d_product_t..
+    d_product_{t+L-1} are final: one product for L steps.
+    """
     T, N, H = dh.shape
     n = min(delay, T - t)
     out = dh[t - delay : t - delay + n].reshape(n * N, H)
-    delta = dh[t : t + n].reshape(n * N, H)
+    delta = d_product[t : t + n].reshape(n * N, H)
     if mask is None:
         if gemm is None:  # pragma: no cover
             out += delta @ RT.T
         else:
             _gemm_into(gemm, RT, delta, out, 1.0, 0)
         return
-    back = _buffer(workspace, "dh_delayed", (n * N, H), dh.dtype)  # delta R
+    back = _buffer(workspace, "dh_delayed", (n * N, H), dh.dtype)  # R^T delta
     if gemm is None:  # pragma: no cover
         np.matmul(delta, RT.T, out=back)
     else:
@@ -290,132 +655,87 @@ def _delayed_backward(dh, t, delay, RT, gemm, mask=None, workspace=None):
     out += back.reshape(n * N, H)
 
 
-def _first_delayed_step(T, delay, backward=False):
-    """The step at which the loop first adds the delayed term: L forward,
-    the last multiple of L below T backward; T (never) without a delay."""
-    if delay is None or delay >= T:
-        return T
-    return (T - 1) // delay * delay if backward else delay
+def _steps_forward(cell, W, recurrent_mask=None, workspace=None, R=None, delay=None):
+    """Run the recurrence of any cell over t = 0..T-1, in place.
 
-
-def _steps_forward(h, W, R=None, delay=None):
-    """h_t = tanh(h_t + h_{t-1} W^T [+ h_{t-L} R^T]) for t = 0..T-1 in place.
-
-    ``h`` (T, N, H) holds the input projections U x_t + b on entry; h_{-1}
-    and h_{t-L} for t < L are 0.
+    ``cell.product[t]`` += W (m_h * h_{t-1}) (one gemm for all gates), then
+    ``cell.step(t)``; h_{-1} = 0 adds nothing at t = 0. With a delay L (the
+    Elman cell), every L steps one gemm adds R (m_h * h_{s-L}) to the
+    products of the next L steps s first.
     """
-    T = h.shape[0]
-    tanh = np.tanh
-    tanh(h[0], out=h[0])
+    h, product, step = cell.h, cell.product, cell.step
+    T, N, H = h.shape
+    multiply = np.multiply
     gemm = _GEMM.get(h.dtype)
     # W^T as a Fortran-ordered view of a C-ordered W: BLAS reads it in place.
     WT = np.ascontiguousarray(W, dtype=h.dtype).T
     RT = None if R is None else np.ascontiguousarray(R, dtype=h.dtype).T
     delayed = _first_delayed_step(T, delay)
-    if gemm is None:  # pragma: no cover - only float32 and float64 reach here
-        for t in range(1, T):
-            if t == delayed:
-                _delayed_forward(h, t, delay, RT, gemm)
-                delayed += delay
-            h[t] += h[t - 1] @ WT
-            tanh(h[t], out=h[t])
-        return
+    mask = None
+    if recurrent_mask is not None:
+        mask = recurrent_mask.astype(h.dtype, copy=False)
+        dropped = _buffer(workspace, "h_dropped", (N, H), h.dtype)  # m * h_{t-1}
+    step(0)
     for t in range(1, T):
         if t == delayed:
-            _delayed_forward(h, t, delay, RT, gemm)
+            _delayed_forward(h, product, t, delay, RT, gemm, mask, workspace)
             delayed += delay
-        # h_t^T += W h_{t-1}^T, on the Fortran-ordered transposes (same memory)
-        c = h[t].T
-        res = gemm(1.0, WT, h[t - 1].T, 1.0, c, 1, 0, 1)
-        if res is not c:  # pragma: no cover - f2py had to copy: write it back
-            h[t] = res.T
-        tanh(h[t], out=h[t])
-
-
-def _steps_backward(dh, g, W, R=None, delay=None):
-    """delta_t = (dh_t + delta_{t+1} W [+ delta_{t+L} R]) * g_t for
-    t = T-1..0, in place in dh."""
-    T = dh.shape[0]
-    multiply = np.multiply
-    gemm = _GEMM.get(dh.dtype)
-    WT = np.ascontiguousarray(W, dtype=dh.dtype).T
-    RT = None if R is None else np.ascontiguousarray(R, dtype=dh.dtype).T
-    delayed = _first_delayed_step(T, delay, backward=True)
-    for t in range(T - 1, 0, -1):
-        multiply(dh[t], g[t], out=dh[t])  # dL/d(pre-activation t)
-        if t == delayed:
-            _delayed_backward(dh, t, delay, RT, gemm)
-            delayed -= delay
-        if gemm is None:  # pragma: no cover
-            dh[t - 1] += dh[t] @ W
-            continue
-        # dh_{t-1}^T += W^T delta_t^T, in place
-        c = dh[t - 1].T
-        res = gemm(1.0, WT, dh[t].T, 1.0, c, 0, 0, 1)
-        if res is not c:  # pragma: no cover - f2py had to copy: write it back
-            dh[t - 1] = res.T
-    multiply(dh[0], g[0], out=dh[0])
-
-
-# The loops with a recurrent dropout mask: separate functions, so that the
-# loops above (every prediction, and training without dropout) stay as they
-# are. The mask m (N, H) multiplies h_{t-1} before W (and h_{t-L} before R).
-
-
-def _steps_forward_masked(h, W, mask, workspace=None, R=None, delay=None):
-    """h_t = tanh(h_t + (m * h_{t-1}) W^T [+ (m * h_{t-L}) R^T]), in place."""
-    T, N, H = h.shape
-    tanh = np.tanh
-    multiply = np.multiply
-    tanh(h[0], out=h[0])
-    gemm = _GEMM.get(h.dtype)
-    WT = np.ascontiguousarray(W, dtype=h.dtype).T
-    RT = None if R is None else np.ascontiguousarray(R, dtype=h.dtype).T
-    delayed = _first_delayed_step(T, delay)
-    mask = mask.astype(h.dtype, copy=False)
-    dropped = _buffer(workspace, "h_dropped", (N, H), h.dtype)  # m * h_{t-1}
-    for t in range(1, T):
-        if t == delayed:
-            _delayed_forward(h, t, delay, RT, gemm, mask, workspace)
-            delayed += delay
-        multiply(h[t - 1], mask, out=dropped)
+        previous = h[t - 1]
+        if recurrent_mask is not None:
+            previous = multiply(previous, mask, out=dropped)
         if gemm is None:  # pragma: no cover - only float32 and float64 reach here
-            h[t] += dropped @ WT
+            product[t] += previous @ WT
         else:
-            c = h[t].T
-            res = gemm(1.0, WT, dropped.T, 1.0, c, 1, 0, 1)
+            # product_t^T += W previous^T, on the Fortran-ordered transposes
+            c = product[t].T
+            res = gemm(1.0, WT, previous.T, 1.0, c, 1, 0, 1)
             if res is not c:  # pragma: no cover - f2py had to copy: write it back
-                h[t] = res.T
-        tanh(h[t], out=h[t])
+                product[t] = res.T
+        step(t)
 
 
-def _steps_backward_masked(dh, g, W, mask, workspace=None, R=None, delay=None):
-    """delta_t = (dh_t + m * (delta_{t+1} W) [+ m * (delta_{t+L} R])) * g_t,
-    t = T-1..0, in place."""
+def _steps_backward(cell, W, recurrent_mask=None, workspace=None, R=None, delay=None):
+    """dL/dh_{t-1} += m_h * (W^T d_product_t) for t = T-1..1, after
+    ``cell.back_step(t)`` made d_product_t from the complete dL/dh_t; with a
+    delay L, every L steps dL/dh_{s-L} += m_h * (R^T d_product_s) for the
+    L steps s from t on in one gemm."""
+    dh, back_step = cell.dh, cell.back_step
     T, N, H = dh.shape
     multiply = np.multiply
     gemm = _GEMM.get(dh.dtype)
     WT = np.ascontiguousarray(W, dtype=dh.dtype).T
     RT = None if R is None else np.ascontiguousarray(R, dtype=dh.dtype).T
     delayed = _first_delayed_step(T, delay, backward=True)
-    mask = mask.astype(dh.dtype, copy=False)
-    back = _buffer(workspace, "dh_dropped", (N, H), dh.dtype)  # delta_t W
+    mask = None
+    if recurrent_mask is not None:
+        mask = recurrent_mask.astype(dh.dtype, copy=False)
+        back = _buffer(workspace, "dh_dropped", (N, H), dh.dtype)  # W^T d_product_t
     for t in range(T - 1, 0, -1):
-        multiply(dh[t], g[t], out=dh[t])
+        back_step(t)
         if t == delayed:
-            _delayed_backward(dh, t, delay, RT, gemm, mask, workspace)
+            _delayed_backward(dh, cell.d_product, t, delay, RT, gemm, mask, workspace)
             delayed -= delay
+        d_product = cell.d_product[t]
         if gemm is None:  # pragma: no cover
-            np.matmul(dh[t], W, out=back)
+            if recurrent_mask is None:
+                dh[t - 1] += d_product @ W
+            else:
+                dh[t - 1] += mask * (d_product @ W)
+        elif recurrent_mask is None:
+            # dh_{t-1}^T += W^T d_product_t^T, in place
+            c = dh[t - 1].T
+            res = gemm(1.0, WT, d_product.T, 1.0, c, 0, 0, 1)
+            if res is not c:  # pragma: no cover - f2py had to copy: write it back
+                dh[t - 1] = res.T
         else:
-            # back^T = W^T delta_t^T (beta = 0: whatever back held is ignored)
+            # back^T = W^T d_product_t^T (beta = 0: whatever back held is ignored)
             c = back.T
-            res = gemm(1.0, WT, dh[t].T, 0.0, c, 0, 0, 1)
+            res = gemm(1.0, WT, d_product.T, 0.0, c, 0, 0, 1)
             if res is not c:  # pragma: no cover - f2py had to copy: write it back
                 back[...] = res.T
-        multiply(back, mask, out=back)
-        dh[t - 1] += back
-    multiply(dh[0], g[0], out=dh[0])
+            multiply(back, mask, out=back)
+            dh[t - 1] += back
+    back_step(0)
 
 
 def dropout_masks(
@@ -531,20 +851,22 @@ def _log_softmax(scores, axis=-1):
 
 
 def hidden_states(params, X, workspace=None, delay=None):
-    """Run the recurrence h_t = tanh(U x_t + W h_{t-1} + b) over a batch.
+    """Run the recurrence (h_t = tanh(U x_t + W h_{t-1} + b), or a gated
+    cell's) over a batch.
 
     Parameters
     ----------
     params : dict of str to ndarray
-        The parameters ``U, W, b`` (and ``R`` with a delay; ``V, c`` are not
-        used).
+        The parameters ``U, W, b`` (and the GRU's ``b_hn``; ``V, c`` are not
+        used). Their shapes say which cell (see :func:`cell_of`).
     X : ndarray of shape (T, N, F)
         Time-major inputs; padding must be finite (zeros).
     workspace : Workspace, default=None
         Where to put h (a buffer that the next call with the same workspace
         overwrites); None allocates a new array.
     delay : int or None, default=None
-        L: add R h_{t-L} to the pre-activation of every step t > L.
+        L: add R h_{t-L} to the pre-activation of every step t > L (``R``
+        in ``params``).
 
     Returns
     -------
@@ -559,56 +881,53 @@ def hidden_states(params, X, workspace=None, delay=None):
     >>> hidden_states(p, np.zeros((5, 4, 2))).shape
     (5, 4, 3)
     """
-    U, W, b = params["U"], params["W"], params["b"]
+    cell = cell_of(params)
+    U, W, b = _forward_layout(params, cell)
     T, N, F = X.shape
-    H = W.shape[0]
+    G_H = W.shape[0]  # G gates of H units
     dtype = np.result_type(X, U, W, b)
-    h = _buffer(workspace, "h", (T, N, H), dtype)
     batch_major = X.transpose(1, 0, 2)
-    if 4 * F >= 3 * H and batch_major.flags.c_contiguous and X.dtype == dtype:
+    if 4 * F >= 3 * G_H and batch_major.flags.c_contiguous and X.dtype == dtype:
         # A time-major view of batch-major data with many features per step
         # (predict passes one): U x_t for all steps in one matmul over X as it
-        # lies in memory, then one pass that adds b and turns the (N, T, H)
+        # lies in memory, then one pass that adds b and turns the (N, T, G H)
         # result time-major. Reading X once, in order, is what counts when X
         # is about as large as h or larger (measured up to 1.5x faster than
-        # building [X, 1] at F >= 3H/4; with fewer features, slower).
-        P = _buffer(workspace, "XU", (N, T, H), dtype)
+        # building [X, 1] at F >= 3H/4 for the Elman cell; with fewer
+        # features, slower).
+        P = _buffer(workspace, "XU", (N, T, G_H), dtype)
         np.matmul(
             batch_major.reshape(N * T, F),
             U.T.astype(dtype, copy=False),
-            out=P.reshape(N * T, H),
+            out=P.reshape(N * T, G_H),
         )
-        np.add(P.transpose(1, 0, 2), b, out=h)
-        _steps_forward(h, W, *_delayed_weights(params, delay))
-        return h
-    return _hidden_states(params, X, workspace, delay=delay)[0]
-
-
-def _delayed_weights(params, delay):
-    """(R, L) for the loops: (None, None) without a delay."""
-    if delay is None:
-        if "R" in params:
-            raise ValueError("These parameters hold R: pass their delay.")
-        return None, None
-    if delay < 2:
-        raise ValueError(f"A delay must be an int >= 2 or None, got {delay!r}.")
-    return params["R"], int(delay)
+        projection = _buffer(
+            workspace, _CELLS[cell].projection_buffer, (T, N, G_H), dtype
+        )
+        np.add(P.transpose(1, 0, 2), b, out=projection)
+        recurrence = _CELLS[cell](projection, params, workspace)
+        R, delay = _delayed_weights(params, delay)
+        _steps_forward(recurrence, W, None, workspace, R, delay)
+        return recurrence.h
+    return _hidden_states(params, X, workspace, delay=delay)[0].h
 
 
 def _hidden_states(
     params, X, workspace, input_mask=None, recurrent_mask=None, delay=None
 ):
-    """h, and the inputs with a column of ones ``X1`` (T, N, F + 1).
+    """The cell after its forward pass (h is ``.h``), and the inputs with a
+    column of ones ``X1`` (T, N, F + 1).
 
-    The bias rides in the input projection: h = [X, 1] @ [U, b]^T is one
-    matmul for every step, and in the backward pass [dU, db] is one matmul
+    The bias rides in the input projection: [X, 1] @ [U, b]^T is one matmul
+    for every step and gate, and in the backward pass [dU, db] is one matmul
     with X1 too. With an ``input_mask`` (N, F), X1 holds m_x * x_t (so that
     dU comes out right as well); with a ``recurrent_mask`` (N, H) the
     recurrence reads m_h * h_{t-1} (and m_h * h_{t-L} with a delay).
     """
-    U, W, b = params["U"], params["W"], params["b"]
+    cell = cell_of(params)
+    U, W, b = _forward_layout(params, cell)
     T, N, F = X.shape
-    H = W.shape[0]
+    G_H = W.shape[0]
     dtype = np.result_type(X, U, W, b)
     X1 = _buffer(workspace, "X1", (T, N, F + 1), dtype)
     if input_mask is None:
@@ -616,17 +935,15 @@ def _hidden_states(
     else:
         np.multiply(X, input_mask.astype(dtype, copy=False), out=X1[:, :, :F])
     X1[:, :, F] = 1.0
-    U1 = np.empty((H, F + 1), dtype)
+    U1 = np.empty((G_H, F + 1), dtype)
     U1[:, :F] = U
     U1[:, F] = b
-    h = _buffer(workspace, "h", (T, N, H), dtype)
-    np.matmul(X1.reshape(T * N, F + 1), U1.T, out=h.reshape(T * N, H))
+    projection = _buffer(workspace, _CELLS[cell].projection_buffer, (T, N, G_H), dtype)
+    np.matmul(X1.reshape(T * N, F + 1), U1.T, out=projection.reshape(T * N, G_H))
+    recurrence = _CELLS[cell](projection, params, workspace)
     R, delay = _delayed_weights(params, delay)
-    if recurrent_mask is None:
-        _steps_forward(h, W, R, delay)
-    else:
-        _steps_forward_masked(h, W, recurrent_mask, workspace, R, delay)
-    return h, X1
+    _steps_forward(recurrence, W, recurrent_mask, workspace, R, delay)
+    return recurrence, X1
 
 
 def _last_step_attention(h, lengths, scale, attention):
@@ -702,7 +1019,8 @@ def forward(
     Parameters
     ----------
     params : dict of str to ndarray
-        ``U, W, b, V, c`` (and ``R`` with a delay).
+        ``U, W, b, V, c`` (and the GRU's ``b_hn``); their shapes say which
+        cell (see :func:`cell_of`).
     X : ndarray of shape (T, N, F)
         Time-major inputs with finite (zero) padding.
     lengths : ndarray of shape (N,)
@@ -716,7 +1034,8 @@ def forward(
     workspace : Workspace, default=None
         Scratch buffers to reuse across calls (see :class:`Workspace`).
     delay : int or None, default=None
-        L of the delayed connection R h_{t-L}; None: none.
+        L of the delayed connection R h_{t-L} (Elman cell, ``R`` in
+        ``params``); None: none.
 
     Returns
     -------
@@ -795,46 +1114,44 @@ def _loss_and_dOmega(Omega, Y, sample_weight, loss):
 
 
 def _backprop_through_time(
-    params, X1, h, dh, workspace=None, recurrent_mask=None, delay=None
+    params, X1, cell, dh, workspace=None, recurrent_mask=None, delay=None
 ):
-    """Gradients of U, W, b (and R) given dL/dh_t from the outputs.
+    """Gradients of U, W, b (and b_hn, R) given dL/dh_t from the outputs.
 
     ``dh`` (T, N, H) holds the direct gradient of each h_t; the recurrence
-    adds what flows back from h_{t+1} (and from h_{t+L}). ``dh`` is
-    overwritten with dL/d(pre-activation), so that dW and dR are one matmul
-    each after the loop. ``X1`` is the input with a column of ones (see
-    :func:`_hidden_states`), masked if the forward pass masked it;
-    ``recurrent_mask`` is the forward pass's m_h.
+    adds what flows back from h_{t+1} (and the cell overwrites it for the
+    Elman cell). dW is one matmul after the loop, over the cell's dL/d(W
+    h_{t-1}) of every step; [dU, db] one over dL/d(U x_t + b). ``X1`` is the
+    input with a column of ones (see :func:`_hidden_states`), masked if the
+    forward pass masked it; ``recurrent_mask`` is the forward pass's m_h.
     """
+    h = cell.h
     T, N, H = h.shape
     F = X1.shape[2] - 1
-    g = _buffer(workspace, "tanh_grad", h.shape, dh.dtype)
-    np.multiply(h, h, out=g)
-    np.subtract(1.0, g, out=g)  # tanh' = 1 - h^2, for every step at once
+    cell.start_backward(dh, workspace)
     R, delay = _delayed_weights(params, delay)
+    _steps_backward(cell, params["W"], recurrent_mask, workspace, R, delay)
+    grads = {}
+    d_input = cell.finish_backward(grads)
+    G_H = d_input.shape[2]
     if recurrent_mask is None:
-        _steps_backward(dh, g, params["W"], R, delay)
         previous = h[:-1]
-    else:
-        _steps_backward_masked(dh, g, params["W"], recurrent_mask, workspace, R, delay)
-        # what W multiplied: m_h * h_{t-1} (and R: m_h * h_{t-L}, below)
+    else:  # what W multiplied: m_h * h_{t-1}
         previous = _buffer(workspace, "h_previous", (T - 1, N, H), h.dtype)
         np.multiply(h[:-1], recurrent_mask.astype(h.dtype, copy=False), out=previous)
-    delta = dh.reshape(T * N, H)
     # [dU, db]^T in one matmul (this orientation is the faster one in BLAS
     # when F + 1 is not a multiple of the kernel's width)
-    dU1T = X1.reshape(T * N, F + 1).T @ delta
-    grads = {
-        "U": np.ascontiguousarray(dU1T[:F].T),
-        "W": dh[1:].reshape((T - 1) * N, H).T @ previous.reshape((T - 1) * N, H),
-        "b": dU1T[F].copy(),
-    }
+    dU1T = X1.reshape(T * N, F + 1).T @ d_input.reshape(T * N, G_H)
+    d_product = cell.d_product[1:].reshape((T - 1) * N, G_H)
+    grads["U"] = np.ascontiguousarray(dU1T[:F].T)
+    grads["W"] = d_product.T @ previous.reshape((T - 1) * N, H)
+    grads["b"] = dU1T[F].copy()
     if delay is not None:
-        # dR = sum_t delta_t h_{t-L}^T over the steps t > L: previous[s]
-        # holds (m_h *) h_s for s < T - 1, so h_{t-L} for t >= L + 1 is in it.
+        # dR = sum_t delta_t (m_h *) h_{t-L}^T over the steps t > L: the
+        # h_{t-L} are the first T - L of ``previous`` (h_{t-1}, masked).
         steps = max(T - delay, 0)
-        delayed = (h[:-1] if recurrent_mask is None else previous)[:steps]
-        grads["R"] = dh[delay:].reshape(steps * N, H).T @ delayed.reshape(-1, H)
+        delayed = previous[:steps].reshape(steps * N, H)
+        grads["R"] = cell.d_product[delay:].reshape(steps * N, G_H).T @ delayed
     return grads
 
 
@@ -856,17 +1173,18 @@ def loss_and_grads(
     recurrent_mask=None,
     delay=None,
 ):
-    """The loss of a batch and its gradient with respect to U, W, b, V, c (, R).
+    """The loss of a batch and its gradient with respect to U, W, b, V, c.
 
     The loss is ``sum_n w_n l_n + l2 / 2 * (|U|^2 + |W|^2 + |V|^2 + |R|^2)``
-    (no R without a delay) where l_n is the loss of sequence n (summed over
+    (R with a delay only) where l_n is the loss of sequence n (summed over
     its steps for ``"every"``). Pass ``sample_weight = s / s.sum()`` for a
     weighted mean.
 
     Parameters
     ----------
     params : dict of str to ndarray
-        ``U, W, b, V, c`` (and ``R`` with a delay).
+        ``U, W, b, V, c`` (and the GRU's ``b_hn``); their shapes say which
+        cell (see :func:`cell_of`).
     X : ndarray of shape (T, N, F)
         Time-major inputs with finite (zero) padding.
     lengths : ndarray of shape (N,)
@@ -889,17 +1207,19 @@ def loss_and_grads(
         Strength of the L2 penalty on U, W, V (and R).
     gradient : {"exact", "notes"}, default="exact"
         ``"notes"`` computes the notes' simplified gradient (attention
-        weights held constant, dL/dV taken from h_t instead of Z_t).
+        weights held constant, dL/dV taken from h_t instead of Z_t); for
+        the Elman cell only (a ValueError for a gated cell).
     workspace : Workspace, default=None
         Scratch buffers to reuse across calls (see :class:`Workspace`).
     input_mask : ndarray of shape (N, F), default=None
         Dropout mask m_x of each sequence's inputs, the same at every step
         (see :func:`dropout_masks`); None: no input dropout.
     recurrent_mask : ndarray of shape (N, H), default=None
-        Dropout mask m_h of each sequence's h_{t-1} (and h_{t-L}) in the
-        recurrence, the same at every step; None: no recurrent dropout.
+        Dropout mask m_h of each sequence's h_{t-1} in the recurrence, the
+        same at every step; None: no recurrent dropout.
     delay : int or None, default=None
-        L of the delayed connection R h_{t-L} (see :func:`forward`).
+        L of the delayed connection R h_{t-L} (see :func:`forward`); the
+        same ``recurrent_mask`` drops the same units of h_{t-L}.
 
     Returns
     -------
@@ -916,12 +1236,21 @@ def loss_and_grads(
     >>> sorted(grads), grads["W"].shape
     (['U', 'V', 'W', 'b', 'c'], (3, 3))
     """
+    cell = cell_of(params)
+    if gradient != "exact" and cell != "elman":
+        raise ValueError(
+            f"gradient={gradient!r} is the notes' simplified gradient of the "
+            f"Elman cell; the {cell!r} cell has the exact gradient only."
+        )
     V = params["V"]
     T, N, _ = X.shape
     dtype = X.dtype
     w = np.ones(N, dtype) if sample_weight is None else sample_weight.astype(dtype)
     scale = float(scale)
-    h, X1 = _hidden_states(params, X, workspace, input_mask, recurrent_mask, delay)
+    recurrence, X1 = _hidden_states(
+        params, X, workspace, input_mask, recurrent_mask, delay
+    )
+    h = recurrence.h
     dh = _buffer(workspace, "dh", h.shape, h.dtype)
     exact = gradient == "exact"
 
@@ -995,10 +1324,12 @@ def loss_and_grads(
                 dhb += np.matmul(dA, hb)
                 dhb += np.matmul(dA.transpose(0, 2, 1), hb)
         dc_rows = dOmega_real
-    grads = _backprop_through_time(params, X1, h, dh, workspace, recurrent_mask, delay)
+    grads = _backprop_through_time(
+        params, X1, recurrence, dh, workspace, recurrent_mask, delay
+    )
     grads["V"] = dV
     grads["c"] = (dOmega if output == "last" else dc_rows).sum(axis=0)
-    names = param_names(grads)
+    names = param_names(cell, delay)
     if l2:
         for name in PENALIZED:
             if name in names:

@@ -51,7 +51,7 @@ def test_delayed_recurrence_is_the_notes_equation_step_by_step(
     params, X, _, _ = _delayed_problem("last", "log_loss")
     m_h = _masks()[1] if recurrent_dropout else None
     expected = _step_by_step(params, X, delay, m_h)
-    h, _ = _network._hidden_states(params, X, None, None, m_h, delay)
+    h = _network._hidden_states(params, X, None, None, m_h, delay)[0].h
     np.testing.assert_allclose(h, expected, rtol=1e-12, atol=1e-14)
     if m_h is None:  # the public function, on both input projections
         batch_major = np.ascontiguousarray(X.transpose(1, 0, 2))
@@ -164,7 +164,7 @@ def test_delayed_float32_stays_float32_and_close_to_float64():
 def test_init_params_with_a_delay_draws_R_like_W_after_the_others():
     plain = _network.init_params(3, 6, 2, np.random.RandomState(0))
     delayed = _network.init_params(3, 6, 2, np.random.RandomState(0), delay=4)
-    assert _network.param_names(delayed) == ("U", "W", "b", "V", "c", "R")
+    assert _network.names_of(delayed) == ("U", "W", "b", "V", "c", "R")
     for name in plain:
         np.testing.assert_array_equal(delayed[name], plain[name])
     np.testing.assert_allclose(delayed["R"] @ delayed["R"].T, np.eye(6), atol=1e-12)
@@ -329,3 +329,14 @@ def test_delay_must_be_an_int_of_at_least_2(delay):
     X, y, _ = _series()
     with pytest.raises(ValueError, match="delay"):
         AttentionRNNClassifier(delay=delay, **FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_a_gated_cell_with_a_delay_is_a_clear_error(cell):
+    with pytest.raises(ValueError, match="Elman cell"):
+        _network.init_params(3, 4, 2, np.random.RandomState(0), cell=cell, delay=2)
+    params = _network.init_params(3, 4, 2, np.random.RandomState(0), cell=cell)
+    params["R"] = np.eye(4)
+    X = np.zeros((5, 2, 3))
+    with pytest.raises(ValueError, match="Elman cell"):
+        _network.loss_and_grads(params, X, np.array([5, 3]), np.array([0, 1]), delay=2)
