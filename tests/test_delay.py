@@ -340,3 +340,12 @@ def test_a_gated_cell_with_a_delay_is_a_clear_error(cell):
     X = np.zeros((5, 2, 3))
     with pytest.raises(ValueError, match="Elman cell"):
         _network.loss_and_grads(params, X, np.array([5, 3]), np.array([0, 1]), delay=2)
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_estimators_refuse_a_delay_with_a_gated_cell_before_any_change(cell):
+    X, y, _ = _series()
+    clf = AttentionRNNClassifier(cell=cell, delay=2, **FAST)
+    with pytest.raises(ValueError, match="has no delay"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "classes_") and not hasattr(clf, "W_")
