@@ -5,12 +5,15 @@ A script, not a test. Run from the repository root::
     python benchmarks/bench.py            # the full grid (~10 min on 2 cores)
     python benchmarks/bench.py --quick    # a small subset (~1 min)
     python benchmarks/bench.py --markdown benchmarks/results.json  # tables only
+    python benchmarks/bench.py --cell gru   # the GRU against nn.GRU (also lstm)
 
 What it does, in one process and on the same random data:
 
 1. Checks that both implementations compute the same thing: with the NumPy
    initialisation copied into PyTorch (``weight_ih_l0 = U``, ``weight_hh_l0 =
-   W``, ``bias_ih_l0 = b``, ``bias_hh_l0 = 0`` and frozen, ``Linear`` = V, c),
+   W``, ``bias_ih_l0 = b``, ``bias_hh_l0 = 0`` and frozen, ``Linear`` = V, c;
+   for the GRU, ``bias_hh_l0 = [0, 0, b_hn]`` with its r and z blocks held
+   at 0 by a gradient hook),
    the mean cross-entropy and its gradient agree to float64 precision (relative
    1e-10), for every hidden size and feature count of the grid, on sequences
    of mixed lengths. It stops with an error if they do not. It also trains
@@ -30,9 +33,11 @@ What it does, in one process and on the same random data:
 5. Times fit with the delayed connection (``delay=L``, ``--delay``, default
    2: the term then acts at every step but the first two, the most work a
    delay adds) against fit without, at every grid point (NumPy, one
-   thread, CPU time).
+   thread, CPU time; Elman cell only).
 
-Both models: h_t = tanh(U x_t + W h_{t-1} + b); at the last step T of each
+Both models: h_t = tanh(U x_t + W h_{t-1} + b) (``--cell elman``, the
+default; ``--cell gru`` / ``lstm``: nn.GRU / nn.LSTM and the estimator's
+``cell="gru"`` / ``"lstm"``, the same equations); at the last step T of each
 sequence, a_i = softmax_i(h_i . h_T / sqrt(H)) over its own steps (padding
 masked with -inf), Z = sum_i a_i h_i, logits V Z + c; mean softmax
 cross-entropy over each mini-batch; Adam(lr=1e-3, betas=(0.9, 0.999),
@@ -89,6 +94,8 @@ except ImportError:
     psutil = None
 
 N_CLASSES = 4
+# The recurrence of both sides, set by --cell.
+CELL = "elman"
 BATCH_SIZE = 64
 LEARNING_RATE = 1e-3
 GRAD_RTOL = 1e-10
@@ -163,6 +170,7 @@ def numpy_classifier(H, epochs, **kwargs):
         epsilon=1e-8,
         random_state=0,
         attention_scores="scaled",
+        cell=CELL,
     )
     params.update(kwargs)
     return AttentionRNNClassifier(**params)
@@ -191,18 +199,34 @@ def numpy_fit(X, y, H, epochs, **kwargs):
 if torch is not None:
     import torch.nn.functional as torch_F
 
+    def torch_recurrence(n_features, hidden_size):
+        if CELL == "gru":
+            return torch.nn.GRU(n_features, hidden_size)
+        if CELL == "lstm":
+            return torch.nn.LSTM(n_features, hidden_size)
+        return torch.nn.RNN(n_features, hidden_size, nonlinearity="tanh")
+
     class TorchAttentionRNN(torch.nn.Module):
-        """nn.RNN(tanh) + masked last-step dot-product attention + Linear."""
+        """nn.RNN(tanh) (or nn.GRU, nn.LSTM) + masked last-step dot-product
+        attention + Linear."""
 
         def __init__(self, n_features, hidden_size, n_classes, scale):
             super().__init__()
-            self.rnn = torch.nn.RNN(n_features, hidden_size, nonlinearity="tanh")
+            self.rnn = torch_recurrence(n_features, hidden_size)
             self.out = torch.nn.Linear(hidden_size, n_classes)
             self.scale = scale
-            # One hidden bias, as the NumPy model: bias_hh is 0 and not trained.
+            # One hidden bias, as the NumPy model: bias_hh is 0 and not
+            # trained; the GRU's n block of it is b_hn, and a hook keeps the
+            # gradient of its r and z blocks at 0 (so that Adam leaves them).
+            bias_hh = self.rnn.bias_hh_l0
             with torch.no_grad():
-                self.rnn.bias_hh_l0.zero_()
-            self.rnn.bias_hh_l0.requires_grad_(False)
+                bias_hh.zero_()
+            if CELL == "gru":
+                keep = torch.zeros_like(bias_hh)
+                keep[2 * hidden_size :] = 1.0
+                bias_hh.register_hook(lambda grad: grad * keep)
+            else:
+                bias_hh.requires_grad_(False)
 
         def forward(self, X, lengths):
             """X (T, N, F) time-major, zero padded; lengths (N,) int64."""
@@ -223,17 +247,28 @@ if torch is not None:
                 self.rnn.weight_hh_l0.copy_(torch.from_numpy(params["W"]))
                 self.rnn.bias_ih_l0.copy_(torch.from_numpy(params["b"]))
                 self.rnn.bias_hh_l0.zero_()
+                if CELL == "gru":
+                    H = self.rnn.hidden_size
+                    self.rnn.bias_hh_l0[2 * H :] = torch.from_numpy(params["b_hn"])
                 self.out.weight.copy_(torch.from_numpy(params["V"]))
                 self.out.bias.copy_(torch.from_numpy(params["c"]))
 
-        def numpy_params(self):
-            return {
-                "U": self.rnn.weight_ih_l0.detach().numpy().copy(),
-                "W": self.rnn.weight_hh_l0.detach().numpy().copy(),
-                "b": self.rnn.bias_ih_l0.detach().numpy().copy(),
-                "V": self.out.weight.detach().numpy().copy(),
-                "c": self.out.bias.detach().numpy().copy(),
+        def numpy_params(self, grad=False):
+            """The parameters (or their gradients) under the core's names."""
+
+            def get(tensor):
+                return (tensor.grad if grad else tensor).detach().numpy().copy()
+
+            out = {
+                "U": get(self.rnn.weight_ih_l0),
+                "W": get(self.rnn.weight_hh_l0),
+                "b": get(self.rnn.bias_ih_l0),
+                "V": get(self.out.weight),
+                "c": get(self.out.bias),
             }
+            if CELL == "gru":
+                out["b_hn"] = get(self.rnn.bias_hh_l0)[2 * self.rnn.hidden_size :]
+            return out
 
     def torch_dtype(dtype):
         return torch.float32 if np.dtype(dtype) == np.float32 else torch.float64
@@ -277,8 +312,11 @@ if torch is not None:
     def torch_predict_proba(model, X, lens):
         """The estimator's chunks (same sizes, sorted by length), no autograd."""
         Xt, Lt = to_torch(X, lens)
-        size = predict_chunk_size(
-            int(lens.max()), model.rnn.hidden_size, X.itemsize, X.shape[2]
+        size = predict_chunk_size(  # with U_.shape[0] = G H, as the estimator
+            int(lens.max()),
+            model.rnn.weight_ih_l0.shape[0],
+            X.itemsize,
+            X.shape[2],
         )
         out = torch.empty((len(lens), N_CLASSES), dtype=Xt.dtype)
         if bool((lens == X.shape[1]).all()):
@@ -301,9 +339,10 @@ if torch is not None:
 def check_gradients(H, F, T=12, n=24, seed=0):
     """Loss and gradients of both implementations, float64, mixed lengths."""
     rng = np.random.RandomState(seed)
-    params = _network.init_params(F, H, N_CLASSES, rng, dtype=np.float64)
-    params["b"] = 0.3 * rng.standard_normal(H)  # non-zero biases: every term counts
-    params["c"] = 0.3 * rng.standard_normal(N_CLASSES)
+    params = _network.init_params(F, H, N_CLASSES, rng, dtype=np.float64, cell=CELL)
+    for name in ("b", "b_hn", "c"):  # non-zero biases: every term counts
+        if name in params:
+            params[name] = 0.3 * rng.standard_normal(params[name].shape)
     X, y, lens = make_data(n, T, F, np.float64, lengths="mixed", seed=seed + 1)
     scale = attention_scale(H)
 
@@ -316,21 +355,16 @@ def check_gradients(H, F, T=12, n=24, seed=0):
     Xt, Lt = to_torch(X, lens)
     loss_t = torch_F.cross_entropy(model(Xt, Lt), torch.from_numpy(y))
     loss_t.backward()
-    grads_t = {
-        "U": model.rnn.weight_ih_l0.grad,
-        "W": model.rnn.weight_hh_l0.grad,
-        "b": model.rnn.bias_ih_l0.grad,
-        "V": model.out.weight.grad,
-        "c": model.out.bias.grad,
-    }
+    grads_t = model.numpy_params(grad=True)
+    assert set(grads_t) == set(grads_np)  # every parameter is compared
     errors = {"loss": abs(loss_np - loss_t.item()) / abs(loss_t.item())}
     for name, g in grads_t.items():
-        g = g.numpy()
         errors[name] = float(np.abs(grads_np[name] - g).max() / np.abs(g).max())
     worst = max(errors.values())
     if not worst < GRAD_RTOL:
         raise SystemExit(
-            f"GRADIENT CHECK FAILED (H={H}, F={F}): NumPy and PyTorch disagree; "
+            f"GRADIENT CHECK FAILED ({CELL}, H={H}, F={F}): NumPy and PyTorch "
+            "disagree; "
             f"relative errors {errors} (must be < {GRAD_RTOL})."
         )
     return worst
@@ -350,7 +384,7 @@ def check_training(H, F, T=20, n=256, epochs=2, seed=0):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
     # The estimator's initialisation: init_params from RandomState(0) first.
-    init = _network.init_params(F, H, N_CLASSES, np.random.RandomState(0))
+    init = _network.init_params(F, H, N_CLASSES, np.random.RandomState(0), cell=CELL)
     model = torch_fit(X, y, lens, H, epochs, init=init, epsilon=1e-30)
     theirs = model.numpy_params()
     moved = max(float(np.abs(getattr(clf, k + "_") - init[k]).max()) for k in init)
@@ -445,12 +479,14 @@ def gemm_peak(dtype, repeat=5):
 def predict_flops(n, T, H, F):
     """Multiply-adds x 2 of predict_proba on n full-length sequences.
 
-    Per step and sequence: U x_t + b (H (F + 1)), W h_{t-1} (H^2), the
-    attention score h_i . h_T and the context sum (2 H); the output layer
-    is negligible. Element-wise work (tanh, softmax) is not counted, so the
-    bound is generous to NumPy.
+    Per step and sequence: U x_t + b (G H (F + 1), G = 1, 3, 4 gates of
+    the Elman, GRU, LSTM cell), W h_{t-1} (G H^2), the attention score h_i
+    . h_T and the context sum (2 H); the output layer is negligible.
+    Element-wise work (tanh, gates, softmax) is not counted, so the bound is
+    generous to NumPy.
     """
-    return 2 * n * T * H * (H + F + 1 + 2)
+    G = _network.N_GATES[CELL]
+    return 2 * n * T * H * (G * (H + F + 1) + 2)
 
 
 def time_point(H, T, F, dtype, cfg, use_torch, lengths):
@@ -464,7 +500,9 @@ def time_point(H, T, F, dtype, cfg, use_torch, lengths):
     """
     X, y, lens = make_data(cfg["n_samples"], T, F, dtype, lengths=lengths, seed=1)
     Xp, _, lens_p = make_data(cfg["n_predict"], T, F, dtype, lengths=lengths, seed=2)
-    init = _network.init_params(F, H, N_CLASSES, np.random.RandomState(0), dtype)
+    init = _network.init_params(
+        F, H, N_CLASSES, np.random.RandomState(0), dtype, cell=CELL
+    )
     budget = cfg.get("budget")
     fit_np, pred_np = Best(), Best()
     fit_t, pred_t = Best(budget), Best(budget)
@@ -867,9 +905,11 @@ def markdown(results):
     lines = []
     rows = results.get("grid", [])
     worst = summary(rows)
+    cell = results.get("config", {}).get("cell", "elman")
     if worst:
         lines += [
-            "Worst ratio over T and F (float32, one thread; wall clock, CPU time):",
+            f"Cell {cell}: worst ratio over T and F (float32, one thread; wall "
+            "clock, CPU time):",
             "",
             "| H | fit: torch / numpy | predict: torch / numpy |",
             "|---:|---:|---:|",
@@ -975,6 +1015,12 @@ def main(argv=None):
     parser.add_argument("--lengths", choices=["full", "mixed"], default="full")
     parser.add_argument("--no-torch", action="store_true", help="time NumPy only")
     parser.add_argument(
+        "--cell",
+        choices=list(_network.CELLS),
+        default="elman",
+        help="the recurrence of both sides (PyTorch: nn.RNN, nn.GRU, nn.LSTM)",
+    )
+    parser.add_argument(
         "--force-threads",
         action="store_true",
         help="the whole grid with all threads even if other processes load the CPU",
@@ -996,13 +1042,20 @@ def main(argv=None):
         help="time fit with delay=L against without (default 2, the worst case)",
     )
     parser.add_argument("--skip-delay", action="store_true")
-    parser.add_argument("--out", default=os.path.join(HERE, "results.json"))
+    parser.add_argument(
+        "--out", help="results file (default: results.json, results_<cell>.json)"
+    )
     parser.add_argument(
         "--markdown",
         metavar="JSON",
         help="print the README tables of a results file and exit",
     )
     args = parser.parse_args(argv)
+    global CELL
+    CELL = args.cell
+    if args.out is None:
+        name = "results.json" if CELL == "elman" else f"results_{CELL}.json"
+        args.out = os.path.join(HERE, name)
 
     if args.markdown:
         with open(args.markdown) as f:
@@ -1034,13 +1087,15 @@ def main(argv=None):
         "config": {
             **cfg,
             "lengths": args.lengths,
+            "cell": CELL,
             "batch_size": BATCH_SIZE,
             "classes": N_CLASSES,
         },
     }
     m = results["machine"]
     print(
-        f"CPU: {m['cpu']} ({m['cores']} cores); numpy {m['numpy']}, torch {m['torch']}"
+        f"CPU: {m['cpu']} ({m['cores']} cores); numpy {m['numpy']}, torch "
+        f"{m['torch']}; cell {CELL}"
     )
     for b in m["blas"]:
         print(
@@ -1063,8 +1118,8 @@ def main(argv=None):
         results["gradient_check"] = {"max_relative_error": worst, "rtol": GRAD_RTOL}
         results["training_check_relative_drift"] = drift
         print(
-            f"\nGradient check passed: loss and gradients agree, worst relative "
-            f"error {worst:.1e} (< {GRAD_RTOL:g}) over H={cfg['hidden']}, "
+            f"\nGradient check passed ({CELL}): loss and gradients agree, worst "
+            f"relative error {worst:.1e} (< {GRAD_RTOL:g}) over H={cfg['hidden']}, "
             f"F={cfg['features']}."
         )
         print(
@@ -1085,7 +1140,7 @@ def main(argv=None):
         results["scaling"] = run_scaling(cfg)
     if not args.skip_memory:
         results["memory"] = run_memory(cfg)
-    if not args.skip_delay:
+    if not args.skip_delay and CELL == "elman":  # the delay is for the Elman cell
         results["delay"] = run_delay(cfg, args.delay)
 
     results["machine"]["loadavg_end"] = os.getloadavg()

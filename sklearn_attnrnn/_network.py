@@ -384,11 +384,12 @@ class _Elman:
     turns dL/dh_t into ``d_product[t]``, dL/d(W h_{t-1}) (and adds to
     dL/dh_{t-1} what does not flow through W), and ``finish_backward``
     returns dL/d(U x_t + b) for every step and adds any other gradient.
+    A cell made with ``training=True`` keeps what its backward pass needs.
     """
 
     projection_buffer = "h"  # U x_t + b becomes h_t in place
 
-    def __init__(self, projection, params, workspace):
+    def __init__(self, projection, params, workspace, training=False):
         self.h = self.product = projection
 
         # A closure, not a method: the loop calls it T times per batch.
@@ -419,11 +420,21 @@ class _GRU:
     ``gates`` (T, N, 3H) holds r_t, z_t and W_n h_{t-1} + b_hn (which n_t
     reads inside r_t * (...) and the backward pass reads again); ``n`` (T,
     N, H) holds U_n x_t + b_n, then n_t.
+
+    dL/d(pre-activations) are dL/dh_t times factors that the forward pass
+    knows; in training, each step computes its own while its arrays are in
+    the cache (one pass over all steps afterwards reads them from memory)::
+
+        n:  (1 - z)(1 - n^2)               = A_n
+        r:  (W_n h_{t-1} + b_hn) r (1 - r) A_n  = A_r
+        z:  (h_{t-1} - n) z (1 - z)         = A_z
+
+    and in the recurrent product the n block is A_n r (``P``).
     """
 
     projection_buffer = "gates"
 
-    def __init__(self, projection, params, workspace):
+    def __init__(self, projection, params, workspace, training=False):
         T, N, G = projection.shape
         H = self.H = G // 3
         dtype = projection.dtype
@@ -431,10 +442,16 @@ class _GRU:
         self.n[...] = projection[:, :, 2 * H :]
         projection[:, :, 2 * H :] = params["b_hn"]  # the product adds W_n h_{t-1}
         self.gates = self.product = projection
+        self.g4 = projection.reshape(T, N, 3, H)
         self.h = _buffer(workspace, "h", (T, N, H), dtype)
         self.tmp = _buffer(workspace, "cell_tmp", (N, H), dtype)
+        self.step = self._activate
+        if training:
+            self.A = _buffer(workspace, "gate_grads", (T, N, 3, H), dtype)
+            self.P = _buffer(workspace, "d_product", (T, N, 3, H), dtype)
+            self.step = self._activate_and_keep_factors
 
-    def step(self, t):
+    def _activate(self, t):
         H = self.H
         gates = self.gates[t]
         rz = gates[:, : 2 * H]
@@ -454,19 +471,11 @@ class _GRU:
             h *= z
             h += n
 
-    def start_backward(self, dh, workspace):
-        # dL/d(pre-activations) = dL/dh_t times factors known from the
-        # forward pass, computed for every step at once:
-        #   n:  (1 - z)(1 - n^2)             = A_n
-        #   r:  (W_n h + b_hn) r (1 - r) A_n  = A_r
-        #   z:  (h_{t-1} - n) z (1 - z)       = A_z
-        # and inside the recurrent product the n block is A_n r.
-        T, N, H = self.h.shape
-        dtype = dh.dtype
-        g4 = self.gates.reshape(T, N, 3, H)
-        r, z, hn, n = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], self.n
-        A = _buffer(workspace, "gate_grads", (T, N, 3, H), dtype)
-        A_r, A_z, A_n = A[:, :, 0], A[:, :, 1], A[:, :, 2]
+    def _activate_and_keep_factors(self, t):
+        self._activate(t)
+        g4, n, A = self.g4[t], self.n[t], self.A[t]
+        r, z, hn = g4[:, 0], g4[:, 1], g4[:, 2]
+        A_r, A_z, A_n = A[:, 0], A[:, 1], A[:, 2]
         np.multiply(n, n, out=A_n)
         np.subtract(1.0, A_n, out=A_n)
         np.subtract(1.0, z, out=A_z)
@@ -475,17 +484,20 @@ class _GRU:
         A_r *= r
         A_r *= hn
         A_r *= A_n
-        np.negative(n[0], out=self.tmp)  # h_{-1} - n_0 = -n_0
         A_z *= z
-        A_z[0] *= self.tmp
-        h_minus_n = _buffer(workspace, "gru_h_minus_n", (T - 1, N, H), dtype)
-        np.subtract(self.h[:-1], n[1:], out=h_minus_n)
-        A_z[1:] *= h_minus_n
-        P = _buffer(workspace, "d_product", (T, N, 3, H), dtype)
-        P[:, :, :2] = A[:, :, :2]
-        np.multiply(A_n, r, out=P[:, :, 2])
-        self.A, self.P, self.dh, self.z = A, P, dh, z
-        self.d_product = P.reshape(T, N, 3 * H)
+        if t:
+            np.subtract(self.h[t - 1], n, out=self.tmp)
+        else:  # h_{-1} = 0
+            np.negative(n, out=self.tmp)
+        A_z *= self.tmp
+        P = self.P[t]
+        P[:, :2] = A[:, :2]
+        np.multiply(A_n, r, out=P[:, 2])
+
+    def start_backward(self, dh, workspace):
+        T, N, H = self.h.shape
+        self.dh, self.z = dh, self.g4[:, :, 1]
+        self.d_product = self.P.reshape(T, N, 3 * H)
 
     def back_step(self, t):
         dh = self.dh[t]
@@ -505,12 +517,20 @@ class _LSTM:
     """PyTorch's LSTM cell (see the module docstring), gates i, f, g, o.
 
     ``gates`` (T, N, 4H) holds i_t, f_t, g_t, o_t; ``c`` the cell states
-    c_t and ``tanh_c`` tanh(c_t).
+    c_t and ``tanh_c`` tanh(c_t). With dc_t = dL/dc_t (through h_t and
+    c_{t+1})::
+
+        di = dc g i (1 - i)     df = dc c_{t-1} f (1 - f)
+        dg = dc i (1 - g^2)     do = dh tanh(c) o (1 - o)
+        dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh(c)^2)
+
+    In training, each step computes the factors next to dc and dh (``P``,
+    ``through_h``) while its arrays are in the cache.
     """
 
     projection_buffer = "gates"
 
-    def __init__(self, projection, params, workspace):
+    def __init__(self, projection, params, workspace, training=False):
         T, N, G = projection.shape
         H = G // 4
         dtype = projection.dtype
@@ -524,8 +544,13 @@ class _LSTM:
         # sigmoid(x) = 0.5 tanh(x / 2) + 0.5 for i, f, o; g stays tanh.
         self.slope = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], dtype), H)
         self.shift = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], dtype), H)
+        self.step = self._activate
+        if training:
+            self.P = _buffer(workspace, "d_product", (T, N, 4, H), dtype)
+            self.through_h = _buffer(workspace, "lstm_dc_dh", (T, N, H), dtype)
+            self.step = self._activate_and_keep_factors
 
-    def step(self, t):
+    def _activate(self, t):
         gates = self.gates[t]
         np.tanh(gates, out=gates)
         gates *= self.slope
@@ -540,37 +565,33 @@ class _LSTM:
         np.tanh(c, out=self.tanh_c[t])
         np.multiply(o, self.tanh_c[t], out=self.h[t])
 
-    def start_backward(self, dh, workspace):
-        # With dc_t = dL/dc_t (through h_t and c_{t+1}):
-        #   di = dc g i (1 - i)   df = dc c_{t-1} f (1 - f)
-        #   dg = dc i (1 - g^2)   do = dh tanh(c) o (1 - o)
-        #   dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh(c)^2)
-        # The factors next to dc and dh are computed for every step at once.
-        T, N, _, H = self.g4.shape
-        dtype = dh.dtype
-        i, f, g, o = (self.g4[:, :, k] for k in range(4))
-        P = _buffer(workspace, "d_product", (T, N, 4, H), dtype)
-        for k, (gate, partner) in enumerate(((i, g), (f, None), (g, i), (o, None))):
-            out = P[:, :, k]
-            if k == 2:  # 1 - g^2
-                np.multiply(gate, gate, out=out)
-                np.subtract(1.0, out, out=out)
-            else:  # sigmoid' = s (1 - s)
-                np.subtract(1.0, gate, out=out)
-                out *= gate
-            if partner is not None:
-                out *= partner
-        P[0, :, 1] = 0.0  # c_{-1} = 0
-        P[1:, :, 1] *= self.c[:-1]
-        P[:, :, 3] *= self.tanh_c
-        through_h = _buffer(workspace, "lstm_dc_dh", (T, N, H), dtype)
-        np.multiply(self.tanh_c, self.tanh_c, out=through_h)
+    def _activate_and_keep_factors(self, t):
+        self._activate(t)
+        gates, g4, P = self.gates[t], self.g4[t], self.P[t]
+        i, g, o = g4[:, 0], g4[:, 2], g4[:, 3]
+        tanh_c, through_h = self.tanh_c[t], self.through_h[t]
+        flat = P.reshape(gates.shape)
+        np.subtract(1.0, gates, out=flat)
+        flat *= gates  # s (1 - s) for i, f, o (and g (1 - g), replaced next)
+        np.multiply(g, g, out=P[:, 2])
+        np.subtract(1.0, P[:, 2], out=P[:, 2])
+        P[:, 0] *= g
+        if t:
+            P[:, 1] *= self.c[t - 1]
+        else:  # c_{-1} = 0
+            P[:, 1] = 0.0
+        P[:, 2] *= i
+        P[:, 3] *= tanh_c
+        np.multiply(tanh_c, tanh_c, out=through_h)
         np.subtract(1.0, through_h, out=through_h)
         through_h *= o
-        self.dc = _buffer(workspace, "lstm_dc", (N, H), dtype)
+
+    def start_backward(self, dh, workspace):
+        T, N, _, H = self.g4.shape
+        self.dc = _buffer(workspace, "lstm_dc", (N, H), dh.dtype)
         self.dc.fill(0.0)
-        self.P, self.dh, self.f, self.through_h = P, dh, f, through_h
-        self.d_product = P.reshape(T, N, 4 * H)
+        self.dh, self.f = dh, self.g4[:, :, 1]
+        self.d_product = self.P.reshape(T, N, 4 * H)
 
     def back_step(self, t):
         dc, dh = self.dc, self.dh[t]
@@ -913,7 +934,13 @@ def hidden_states(params, X, workspace=None, delay=None):
 
 
 def _hidden_states(
-    params, X, workspace, input_mask=None, recurrent_mask=None, delay=None
+    params,
+    X,
+    workspace,
+    input_mask=None,
+    recurrent_mask=None,
+    training=False,
+    delay=None,
 ):
     """The cell after its forward pass (h is ``.h``), and the inputs with a
     column of ones ``X1`` (T, N, F + 1).
@@ -940,7 +967,7 @@ def _hidden_states(
     U1[:, F] = b
     projection = _buffer(workspace, _CELLS[cell].projection_buffer, (T, N, G_H), dtype)
     np.matmul(X1.reshape(T * N, F + 1), U1.T, out=projection.reshape(T * N, G_H))
-    recurrence = _CELLS[cell](projection, params, workspace)
+    recurrence = _CELLS[cell](projection, params, workspace, training)
     R, delay = _delayed_weights(params, delay)
     _steps_forward(recurrence, W, recurrent_mask, workspace, R, delay)
     return recurrence, X1
@@ -1248,7 +1275,7 @@ def loss_and_grads(
     w = np.ones(N, dtype) if sample_weight is None else sample_weight.astype(dtype)
     scale = float(scale)
     recurrence, X1 = _hidden_states(
-        params, X, workspace, input_mask, recurrent_mask, delay
+        params, X, workspace, input_mask, recurrent_mask, training=True, delay=delay
     )
     h = recurrence.h
     dh = _buffer(workspace, "dh", h.shape, h.dtype)

@@ -1,11 +1,21 @@
 """The gated cells of the core: PyTorch's equations, exact gradients."""
 
+import pickle
+import warnings
+
+import joblib
 import numpy as np
 import pytest
 import test_network
+from sklearn.exceptions import ConvergenceWarning
 from test_network import LENGTHS, _numerical_grads
 
-from sklearn_attnrnn import _network
+from sklearn_attnrnn import (
+    AttentionRNNClassifier,
+    AttentionRNNRegressor,
+    CharLanguageModel,
+    _network,
+)
 
 GATED = ["gru", "lstm"]
 
@@ -206,3 +216,189 @@ def test_a_workspace_reused_across_batch_shapes_gives_the_same_results(cell):
     assert reused[0] == fresh[0]
     for name in fresh[1]:
         np.testing.assert_array_equal(reused[1][name], fresh[1][name])
+
+
+# ----------------------------------------------------------------------
+# The estimators with every cell
+# ----------------------------------------------------------------------
+def _sequences(n=40, seed=0, dtype=np.float64):
+    """Ragged NaN-padded sequences of 3 features; a class and a target."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 8, 3).astype(dtype)
+    lengths = rng.randint(2, 9, n)
+    X[np.arange(8)[None, :] >= lengths[:, None]] = np.nan
+    score = np.nanmean(X[:, :, 0], axis=1)
+    return X, (score > 0).astype(int), score
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("cell", GATED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_classifier_with_a_gated_cell_learns_and_reads_attention(cell, dtype):
+    X, y, _ = _sequences(dtype=dtype)
+    clf = AttentionRNNClassifier(
+        hidden_size=6,
+        cell=cell,
+        dropout=0.1,
+        recurrent_dropout=0.2,
+        learning_rate=1e-2,
+        max_iter=40,
+        random_state=0,
+    ).fit(X, y)
+    G = _network.N_GATES[cell]
+    assert clf.U_.shape == (G * 6, 3) and clf.W_.shape == (G * 6, 6)
+    assert clf.U_.dtype == dtype and clf.predict_proba(X).dtype == dtype
+    assert hasattr(clf, "b_hn_") == (cell == "gru")
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    assert clf.score(X, y) > 0.8
+    weights = clf.attention_weights(X)
+    lengths = (~np.isnan(X[:, :, 0])).sum(axis=1)
+    np.testing.assert_allclose(np.nansum(weights, axis=1), 1.0, rtol=1e-5)
+    assert np.isnan(weights[np.arange(8)[None, :] >= lengths[:, None]]).all()
+
+
+@pytest.mark.parametrize("cell", GATED)
+def test_lbfgs_and_the_regressor_with_a_gated_cell(cell):
+    X, _, score = _sequences()
+    reg = AttentionRNNRegressor(
+        hidden_size=5, cell=cell, solver="lbfgs", max_iter=60, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, score)
+    assert reg.n_iter_ > 5
+    assert reg.score(X, score) > 0.9
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("cell", GATED)
+def test_language_model_with_a_gated_cell(cell):
+    texts = ["abcabcabc", "abcab", "cabca"] * 4
+    lm = CharLanguageModel(
+        hidden_size=8, cell=cell, learning_rate=2e-2, max_iter=60, random_state=0
+    ).fit(texts)
+    assert lm.W_.shape == (_network.N_GATES[cell] * 8, 8)
+    assert lm.loss_curve_[-1] < 0.5 * lm.loss_curve_[0]
+    assert lm.sample("ab", n_chars=4, temperature=0.01, random_state=0) == "cabc"
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("cell", GATED)
+def test_warm_start_with_a_gated_cell_continues_exactly(cell):
+    # 3 + 4 warm-started epochs are 7 epochs: the flat parameter vector
+    # holds every parameter of the cell (b_hn_ too) and Adam's state for it.
+    X, y, _ = _sequences(seed=1)
+    params = dict(hidden_size=4, cell=cell, batch_size=10, shuffle=False)
+    params.update(tol=0.0, n_iter_no_change=100, random_state=0)
+    params.update(recurrent_dropout=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        straight = AttentionRNNClassifier(max_iter=7, **params).fit(X, y)
+        warm = AttentionRNNClassifier(max_iter=3, **params).fit(X, y)
+        warm = pickle.loads(pickle.dumps(warm))
+        warm.set_params(warm_start=True, max_iter=4).fit(X, y)
+    for name in _network.param_names(cell):
+        np.testing.assert_array_equal(
+            getattr(warm, name + "_"), getattr(straight, name + "_")
+        )
+    assert warm.loss_curve_ == straight.loss_curve_
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_changed_cell_is_refused_on_continue_and_taken_on_refit():
+    X, y, _ = _sequences()
+    clf = AttentionRNNClassifier(hidden_size=4, cell="gru", max_iter=2, random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1])
+    U = clf.U_.copy()
+    for change in ({"cell": "lstm"}, {"cell": "elman", "warm_start": True}):
+        clf.set_params(**change)
+        with pytest.raises(ValueError, match="cell cannot change"):
+            clf.partial_fit(X, y) if "warm_start" not in change else clf.fit(X, y)
+        np.testing.assert_array_equal(clf.U_, U)  # refused: the model is as it was
+        assert clf.predict_proba(X).shape == (40, 2)  # and still the GRU's
+    clf.set_params(cell="lstm", warm_start=False).fit(X, y)
+    assert clf.W_.shape == (16, 4) and not hasattr(clf, "b_hn_")
+    assert _network.cell_of(clf._params) == "lstm"
+
+
+def test_a_model_pickled_by_0_2_loads_as_elman():
+    # 0.2 had no cell parameter: its pickles have no "cell" in their state.
+    X, y, _ = _sequences()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = AttentionRNNClassifier(hidden_size=4, max_iter=3, random_state=0)
+        clf.fit(X, y)
+    old = pickle.loads(pickle.dumps(clf))
+    del old.cell
+    old._fitted_version = "0.2.0"
+    with pytest.warns(UserWarning, match="saved with sklearn-attnrnn 0.2.0"):
+        loaded = pickle.loads(pickle.dumps(old))
+    assert loaded.get_params()["cell"] == "elman"
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        loaded.set_params(warm_start=True).fit(X, y)  # trains on as an Elman RNN
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("cell", GATED)
+def test_gated_models_round_trip_through_joblib_and_skops(cell, tmp_path):
+    X, y, _ = _sequences()
+    clf = AttentionRNNClassifier(hidden_size=4, cell=cell, max_iter=3, random_state=0)
+    clf.fit(X, y)
+    joblib.dump(clf, tmp_path / "model.joblib")
+    loaded = [joblib.load(tmp_path / "model.joblib")]
+    sio = pytest.importorskip("skops.io")
+    loaded.append(
+        sio.loads(
+            sio.dumps(clf),
+            trusted=[
+                "sklearn_attnrnn._classifier.AttentionRNNClassifier",
+                "sklearn_attnrnn._optimizers.AdamOptimizer",
+            ],
+        )
+    )
+    for model in loaded:
+        assert model.cell == cell
+        np.testing.assert_array_equal(model.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("cell", GATED)
+def test_fitted_weights_carry_over_to_torch_as_documented(cell):
+    # The mapping of the ``cell`` docstring: U_ = weight_ih_l0, W_ =
+    # weight_hh_l0, b_ = bias_ih_l0 and bias_hh_l0 = [0, 0, b_hn_] (GRU) or 0.
+    torch = pytest.importorskip("torch")
+    X, y, _ = _sequences()
+    clf = AttentionRNNClassifier(hidden_size=4, cell=cell, max_iter=3, random_state=0)
+    clf.fit(X, y)
+    module = (torch.nn.GRU if cell == "gru" else torch.nn.LSTM)(3, 4).double()
+    bias_hh = np.zeros_like(clf.b_)
+    if cell == "gru":
+        bias_hh[8:] = clf.b_hn_
+    with torch.no_grad():
+        module.weight_ih_l0.copy_(torch.from_numpy(clf.U_))
+        module.weight_hh_l0.copy_(torch.from_numpy(clf.W_))
+        module.bias_ih_l0.copy_(torch.from_numpy(clf.b_))
+        module.bias_hh_l0.copy_(torch.from_numpy(bias_hh))
+        full = np.nan_to_num(X[:5, :4])  # five sequences of 4 or more steps
+        h = module(torch.from_numpy(full.transpose(1, 0, 2)))[0].numpy()
+    expected = _network.hidden_states(clf._params, full.transpose(1, 0, 2))
+    np.testing.assert_allclose(h, expected, rtol=1e-12, atol=1e-14)
+
+
+def test_plots_draw_a_gated_model():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sklearn_attnrnn.plotting import plot_attention, plot_loss_curve
+
+    X, y, _ = _sequences(n=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = AttentionRNNClassifier(hidden_size=4, cell="lstm", max_iter=3).fit(X, y)
+    ax = plot_attention(clf, X[:3])
+    assert len(ax.images) == 1
+    assert len(plot_loss_curve(clf).lines) >= 1
+    plt.close("all")

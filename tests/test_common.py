@@ -36,8 +36,17 @@ def test_every_export_is_found():
     }
 
 
+def _gated_variants():
+    # The gated cells through the same checks (the language model's checks
+    # are mostly expected failures: its X is text).
+    return [
+        sklearn_attnrnn.AttentionRNNClassifier(cell="gru"),
+        sklearn_attnrnn.AttentionRNNRegressor(cell="lstm"),
+    ]
+
+
 @parametrize_with_checks(
-    [cls() for cls in _public_estimators()],
+    [cls() for cls in _public_estimators()] + _gated_variants(),
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):

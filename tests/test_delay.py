@@ -51,7 +51,7 @@ def test_delayed_recurrence_is_the_notes_equation_step_by_step(
     params, X, _, _ = _delayed_problem("last", "log_loss")
     m_h = _masks()[1] if recurrent_dropout else None
     expected = _step_by_step(params, X, delay, m_h)
-    h = _network._hidden_states(params, X, None, None, m_h, delay)[0].h
+    h = _network._hidden_states(params, X, None, None, m_h, delay=delay)[0].h
     np.testing.assert_allclose(h, expected, rtol=1e-12, atol=1e-14)
     if m_h is None:  # the public function, on both input projections
         batch_major = np.ascontiguousarray(X.transpose(1, 0, 2))
