@@ -20,9 +20,9 @@ from sklearn_attnrnn import (
 from sklearn_attnrnn._sequences import to_time_major
 
 
-def _delayed_problem(output, loss, seed=0, H=5):
+def _delayed_problem(output, loss, seed=0, H=5, F=3):
     """_problem's network with an R (moved off its initialisation too)."""
-    params, X, Y, w = _problem(output, loss, seed=seed, H=H)
+    params, X, Y, w = _problem(output, loss, seed=seed, F=F, H=H)
     rng = np.random.RandomState(seed + 100)
     params["R"] = _network.init_params(1, H, 1, rng, delay=2)["R"]
     params["R"] += 0.3 * rng.randn(H, H)
@@ -44,11 +44,13 @@ def _step_by_step(params, X, delay, recurrent_mask=None):
 
 @pytest.mark.parametrize("delay", [2, 3, 4, 5, 6, 9])
 @pytest.mark.parametrize("recurrent_dropout", [False, True])
+@pytest.mark.parametrize("n_features", [3, 9])
 def test_delayed_recurrence_is_the_notes_equation_step_by_step(
-    delay, recurrent_dropout
+    delay, recurrent_dropout, n_features
 ):
     # T = 6: L = 2, 3 divide it or not, 5 leaves one delayed step, 6 and 9 none.
-    params, X, _, _ = _delayed_problem("last", "log_loss")
+    # With 9 features hidden_states projects batch-major X straight (4F >= 3H).
+    params, X, _, _ = _delayed_problem("last", "log_loss", F=n_features)
     m_h = _masks()[1] if recurrent_dropout else None
     expected = _step_by_step(params, X, delay, m_h)
     h = _network._hidden_states(params, X, None, None, m_h, delay=delay)[0].h
