@@ -132,6 +132,17 @@ def param_names(cell="elman", delay=None):
 def names_of(params):
     """The names of a parameter dict, in the flat parameter vector's order.
 
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        A network's parameters (or gradients): its cell is read from the
+        shape of ``W``, its delayed connection from the presence of ``R``.
+
+    Returns
+    -------
+    names : tuple of str
+        :func:`param_names` of the cell, with ``R`` last if present.
+
     Examples
     --------
     >>> import numpy as np
