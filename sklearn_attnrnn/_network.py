@@ -434,7 +434,7 @@ class _GRU:
 
     dL/d(pre-activations) are dL/dh_t times factors that the forward pass
     knows; in training, each step computes its own while its arrays are in
-    the cache (one pass over all steps afterwards reads them from memory)::
+    the cache (a pass over all steps afterwards reads them from memory)::
 
         n:  (1 - z)(1 - n^2)               = A_n
         r:  (W_n h_{t-1} + b_hn) r (1 - r) A_n  = A_r
@@ -961,6 +961,7 @@ def _hidden_states(
     with X1 too. With an ``input_mask`` (N, F), X1 holds m_x * x_t (so that
     dU comes out right as well); with a ``recurrent_mask`` (N, H) the
     recurrence reads m_h * h_{t-1} (and m_h * h_{t-L} with a delay).
+    ``training=True`` makes the cell keep what its backward pass needs.
     """
     cell = cell_of(params)
     U, W, b = _forward_layout(params, cell)
