@@ -30,6 +30,10 @@ What it does, in one process and on the same random data:
 4. Measures peak memory with tracemalloc (the NumPy arrays the estimator
    allocates; numpy reports its data buffers to tracemalloc): of fit as N
    grows, and of predict_proba on 1,000,000 sequences of length 5.
+5. Times fit with the delayed connection (``delay=L``, ``--delay``, default
+   2: the term then acts at every step but the first two, the most work a
+   delay adds) against fit without, at every grid point (NumPy, one
+   thread, CPU time; Elman cell only).
 
 Both models: h_t = tanh(U x_t + W h_{t-1} + b) (``--cell elman``, the
 default; ``--cell gru`` / ``lstm``: nn.GRU / nn.LSTM and the estimator's
@@ -180,8 +184,8 @@ def attention_scale(H):
     return 1.0 / math.sqrt(H)
 
 
-def numpy_fit(X, y, H, epochs):
-    clf = numpy_classifier(H, epochs)
+def numpy_fit(X, y, H, epochs, **kwargs):
+    clf = numpy_classifier(H, epochs, **kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)
@@ -780,6 +784,51 @@ def run_memory(cfg, H=64, T=100, F=8):
 # ----------------------------------------------------------------------------
 # Machine and report
 # ----------------------------------------------------------------------------
+# ----------------------------------------------------------------------------
+# 5. The delayed connection
+# ----------------------------------------------------------------------------
+def delay_point(H, T, F, dtype, cfg, delay):
+    """Best CPU time of fit without and with ``delay`` at one grid point.
+
+    The two fits alternate, each keeping its best CPU time of ``repeat``
+    runs (robust to other processes on a busy machine).
+    """
+    X, y, _ = make_data(cfg["n_samples"], T, F, dtype, seed=1)
+    plain, delayed = Best(), Best()
+    for _ in range(cfg["repeat"]):
+        plain.add(lambda: numpy_fit(X, y, H, cfg["epochs"]))
+        delayed.add(lambda: numpy_fit(X, y, H, cfg["epochs"], delay=delay))
+    row = {"dtype": dtype, "H": H, "T": T, "F": F}
+    row["fit"], row["fit_delay"] = plain.cpu, delayed.cpu
+    row["ratio"] = delayed.cpu / plain.cpu
+    return row
+
+
+def run_delay(cfg, delay):
+    """Fit time with ``delay`` against without, over the grid (one thread)."""
+    print(
+        f"\nFit with delay={delay} against without (NumPy, 1 thread, CPU ms, "
+        f"N={cfg['n_samples']}, {cfg['epochs']} epochs)"
+    )
+    print(f"{'dtype':>7} {'H':>4} {'T':>4} {'F':>3} | {'plain':>8} {'delay':>8} ratio")
+    rows = []
+    with threadpool_limits(limits=1):
+        for dtype in cfg["dtypes"]:
+            warm_up(dtype, False)
+            for H in cfg["hidden"]:
+                for T in cfg["steps"]:
+                    for F in cfg["features"]:
+                        r = delay_point(H, T, F, dtype, cfg, delay)
+                        rows.append(r)
+                        print(
+                            f"{dtype:>7} {H:>4} {T:>4} {F:>3} | "
+                            f"{r['fit'] * 1e3:8.1f} {r['fit_delay'] * 1e3:8.1f} "
+                            f"{r['ratio']:5.2f}",
+                            flush=True,
+                        )
+    return {"delay": delay, "epochs": cfg["epochs"], "rows": rows}
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -930,6 +979,22 @@ def markdown(results):
                 f"| {r['peak_bytes'] / MiB:.0f} | {rss} "
                 f"| {r['seconds']:.2f} |"
             )
+    delayed = results.get("delay")
+    if delayed:
+        lines += [
+            "",
+            f"**Fit with delay={delayed['delay']} against without** (NumPy, one "
+            "thread, CPU ms)",
+            "",
+            "| dtype | H | T | F | fit | fit with delay | ratio |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in delayed["rows"]:
+            lines.append(
+                f"| {r['dtype']} | {r['H']} | {r['T']} | {r['F']} "
+                f"| {r['fit'] * 1e3:.1f} | {r['fit_delay'] * 1e3:.1f} "
+                f"| {r['ratio']:.2f} |"
+            )
     return "\n".join(lines)
 
 
@@ -969,6 +1034,14 @@ def main(argv=None):
     parser.add_argument("--skip-grid", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--delay",
+        type=int,
+        default=2,
+        metavar="L",
+        help="time fit with delay=L against without (default 2, the worst case)",
+    )
+    parser.add_argument("--skip-delay", action="store_true")
     parser.add_argument(
         "--out", help="results file (default: results.json, results_<cell>.json)"
     )
@@ -1067,6 +1140,8 @@ def main(argv=None):
         results["scaling"] = run_scaling(cfg)
     if not args.skip_memory:
         results["memory"] = run_memory(cfg)
+    if not args.skip_delay and CELL == "elman":  # the delay is for the Elman cell
+        results["delay"] = run_delay(cfg, args.delay)
 
     results["machine"]["loadavg_end"] = os.getloadavg()
     results["seconds"] = time.perf_counter() - started

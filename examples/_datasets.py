@@ -308,3 +308,51 @@ def strings_with_x(n_samples, rng, min_len, max_len):
         texts.append("".join(chars))
         labels.append("has x" if has_x else "no x")
     return texts, np.array(labels)
+
+
+def recall_at_distance(n_samples, distance, rng, n_symbols=4, max_len=None):
+    """Sequences of random symbols labelled by the one ``distance`` steps back.
+
+    Each sequence is a one-hot string of ``n_symbols`` symbols, of a random
+    length from ``distance + 2`` to ``max_len``; its label is the symbol
+    ``distance`` steps before its last one (at step T - distance of a
+    sequence of T steps). Lengths vary, so the answer is nowhere in
+    particular counted from the start: a model has to keep it for
+    ``distance`` steps, or reach back that far.
+
+    Parameters
+    ----------
+    n_samples : int
+        How many sequences.
+    distance : int
+        How many steps before the last one the answer lies.
+    rng : numpy.random.RandomState
+        The source of randomness.
+    n_symbols : int, default=4
+        The number of symbols (and classes).
+    max_len : int or None, default=None
+        The longest length; None is ``3 * distance``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, max_len, n_symbols)
+        One-hot steps, NaN after each sequence's end.
+    y : ndarray of shape (n_samples,)
+        The symbol at step T - distance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = recall_at_distance(3, 4, np.random.RandomState(0))
+    >>> X.shape, y.shape
+    ((3, 12, 4), (3,))
+    >>> T = (~np.isnan(X[:, :, 0])).sum(axis=1)
+    >>> bool((X[np.arange(3), T - 1 - 4].argmax(axis=1) == y).all())
+    True
+    """
+    max_len = 3 * distance if max_len is None else max_len
+    lengths = rng.randint(distance + 2, max_len + 1, n_samples)
+    symbols = rng.randint(0, n_symbols, (n_samples, max_len))
+    X = np.eye(n_symbols)[symbols]
+    X[np.arange(max_len)[None, :] >= lengths[:, None]] = np.nan
+    return X, symbols[np.arange(n_samples), lengths - 1 - distance]

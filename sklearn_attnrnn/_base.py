@@ -83,7 +83,7 @@ def predict_chunk_size(n_steps, hidden_size, itemsize, n_features=0):
 
 def _flatten(arrays):
     """The arrays of a parameter or gradient dict, concatenated in core order."""
-    names = _network.param_names(_network.cell_of(arrays))
+    names = _network.names_of(arrays)
     return np.concatenate([arrays[name].ravel() for name in names])
 
 
@@ -93,8 +93,8 @@ def _flat_views(params, flat=None):
     Parameters
     ----------
     params : dict of str to ndarray
-        The parameters of one cell, ``U, W, b, V, c`` and the GRU's ``b_hn``
-        (one dtype).
+        The parameters of one cell, ``U, W, b, V, c``, the GRU's ``b_hn``
+        and ``R`` with a delay (one dtype).
     flat : ndarray, default=None
         The vector to view; None makes one holding a copy of ``params``.
 
@@ -115,7 +115,7 @@ def _flat_views(params, flat=None):
     if flat is None:
         flat = _flatten(params)
     views, begin = {}, 0
-    for name in _network.param_names(_network.cell_of(params)):
+    for name in _network.names_of(params):
         shape = params[name].shape
         end = begin + params[name].size
         views[name] = flat[begin:end].reshape(shape)
@@ -270,6 +270,7 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
+        "delay": [Interval(Integral, 2, None, closed="left"), None],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -310,6 +311,7 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         alpha=1e-4,
         dropout=0.0,
         recurrent_dropout=0.0,
+        delay=None,
         batch_size="auto",
         learning_rate=1e-3,
         learning_rate_schedule="constant",
@@ -339,6 +341,7 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self.alpha = alpha
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
+        self.delay = delay
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_schedule = learning_rate_schedule
@@ -396,10 +399,14 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     # Parameters of the network
     # ------------------------------------------------------------------
+    # L of the fitted network's delayed connection; None for a network
+    # without one (and for models saved before the parameter existed).
+    _fitted_delay = None
+
     @property
     def _params(self):
         """The fitted parameters as the core's dict (the same arrays)."""
-        names = _network.param_names(self._fitted_cell())
+        names = _network.param_names(self._fitted_cell(), self._fitted_delay)
         return {name: getattr(self, name + "_") for name in names}
 
     def _fitted_cell(self):
@@ -407,7 +414,8 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return _network.cell_of({"W": self.W_})
 
     def _set_params_arrays(self, params):
-        for name in ("b_hn",):  # another cell's parameter, from an earlier fit
+        # another cell's or delay's parameter, from an earlier fit
+        for name in ("b_hn", "R"):
             if name not in params and hasattr(self, name + "_"):
                 delattr(self, name + "_")
         for name in params:
@@ -417,8 +425,9 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return {
             "output": self._output,
             "attention": self.attention,
-            # the fitted network's H: hidden_size may have been set since
+            # the fitted network's H and L: the parameters may have been set since
             "scale": _network.score_scale(self.attention_scores, self.W_.shape[1]),
+            "delay": self._fitted_delay,
         }
 
     def _make_optimizer(self):
@@ -464,6 +473,12 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 "partial_fit does not support early_stopping=True: one call is "
                 "one pass over the data it is given, so there is no held-out "
                 "set to stop on. Set early_stopping=False."
+            )
+        if self.delay is not None and self.cell != "elman":
+            raise ValueError(
+                f"delay={self.delay} adds R h_(t-L) to the Elman cell's "
+                f"recurrence; the {self.cell!r} cell has no delay. Use "
+                "cell='elman' or delay=None."
             )
 
     def _continues(self, incremental):
@@ -627,6 +642,12 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                     f"{self._fitted_cell()!r}; warm_start and partial_fit "
                     "continue the fitted network, so the cell cannot change."
                 )
+            if self.delay != self._fitted_delay:
+                raise ValueError(
+                    f"delay={self.delay} differs from the fitted "
+                    f"{self._fitted_delay}; warm_start and partial_fit continue "
+                    "the fitted network, so delay cannot change."
+                )
         else:
             self._initialize(values)
         self._check_penalty_scale(sample_weight)
@@ -723,7 +744,9 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self._random_state,
             dtype=dtype,
             cell=self.cell,
+            delay=self.delay,
         )
+        self._fitted_delay = self.delay
         self._set_params_arrays(params)
         self.n_iter_ = 0
         self.t_ = 0
@@ -1334,6 +1357,7 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def __setstate__(self, state):
         state.setdefault("cell", "elman")  # saved before 0.3, which had no cell
+        state.setdefault("delay", None)  # ... nor a delay
         saved = state.get("_fitted_version")
         if saved is not None and saved != _version():
             warnings.warn(
@@ -1400,7 +1424,7 @@ hidden_size : int, default=32
         ``partial_fit`` and ignores ``batch_size`` except as a chunk size.
 
     alpha : float, default=1e-4
-        Strength of the L2 penalty on U, W and V. The penalty
+        Strength of the L2 penalty on U, W and V (and R with a delay). The penalty
         ``alpha / 2 * |w|^2`` is divided by the sum of the sample weights.
 
     dropout : float in [0, 1), default=0.0
@@ -1437,6 +1461,17 @@ hidden_size : int, default=32
         or use ``early_stopping=True``, whose validation score is computed
         without dropout (on small data the held-out share may cost more
         than it saves: README, "Training on real sequences").
+
+    delay : int >= 2 or None, default=None
+        L of a delayed recurrent connection (the notes' seed 000, read as
+        LSTNet's recurrent skip): h_t = tanh(U x_t + W h_{t-1} + R h_{t-L} +
+        b), with h_s = 0 for s <= 0, so that a gradient reaches L steps back
+        in one hop instead of L. For series with a period of L steps, or
+        answers that lie L steps back. ``recurrent_dropout`` drops the same
+        units of h_{t-L} as of h_{t-1}. None (the default) has no R and fits
+        exactly as without the parameter. Elman cell only (with a gated
+        ``cell`` a delay is a ValueError).
+        See docs/delay.rst.
 
     batch_size : int or "auto", default="auto"
         Mini-batch size of the stochastic solvers; ``"auto"`` is
@@ -1487,7 +1522,7 @@ default="constant"
     warm_start : bool, default=False
         Continue from the fitted parameters *and* the optimizer's state (Adam
         moments, momentum): each ``fit`` then runs up to ``max_iter`` further
-        epochs. ``hidden_size`` cannot change.
+        epochs. ``hidden_size`` and ``delay`` cannot change.
 
     momentum : float, default=0.9
         Momentum of "sgd".
@@ -1538,6 +1573,11 @@ n_features_in_ : int
 
     W_ : ndarray of shape (n_gates * hidden_size, hidden_size)
         Recurrent weights W (PyTorch's ``weight_hh_l0``).
+
+    R_ : ndarray of shape (hidden_size, hidden_size)
+        Delayed recurrent weights R of the term R h_{t-L}; only with a
+        ``delay``. Initialised as W is (a random orthogonal matrix) and
+        penalized by ``alpha`` as U, W and V are.
 
     b_ : ndarray of shape (n_gates * hidden_size,)
         Hidden bias b, one per gate unit (see ``cell`` for PyTorch's biases).

@@ -33,6 +33,21 @@ except that the GRU keeps ``b_hn = bias_hh_l0[2H:]`` apart (it sits inside
 r_t * (...)) and its b's n block is ``bias_ih_l0[2H:]`` alone. The cell is
 read from the parameters' shapes (:func:`cell_of`).
 
+The delayed connection (seed 000, read as LSTNet's recurrent skip), for the
+Elman cell with a delay L >= 2 and a matrix R (H, H)::
+
+    h_t   = tanh(U x_t + W h_{t-1} + R h_{t-L} + b)     h_s = 0 for s <= 0
+
+Its exact gradient, with delta_t = dL/d(pre-activation of step t)::
+
+    dL/dh_{t-L} += R^T delta_t        dR = sum_t delta_t h_{t-L}^T
+
+R h_{t-L} depends only on states L or more steps back, so the time loop
+adds it for L steps at once: at step t = kL, one matrix product puts R
+h_{t-L..t-1} into the pre-activations of steps t..t+L-1, and the backward
+pass sends delta_{t..t+L-1} back to h_{t-L..t-1} in one product. It is the
+same sum, with T / L products instead of T.
+
 Dropout, in training only (:func:`loss_and_grads` with masks; Keras'
 ``SimpleRNN(dropout, recurrent_dropout)``): each sequence n has one input
 mask m_x (F,) and one recurrent mask m_h (H,), drawn once by
@@ -50,7 +65,9 @@ exact gradient, with delta_t = dL/d(pre-activation of step t)::
 
 A gated cell reads m_x * x_t and m_h * h_{t-1} in all its gates' products
 (as Keras' GRU and LSTM; one mask each, shared by the gates); the GRU's
-update z_t * h_{t-1} and the LSTM's c_{t-1} are not dropped.
+update z_t * h_{t-1} and the LSTM's c_{t-1} are not dropped. With a delay,
+the same m_h drops the same units of h_{t-L} (R (m_h * h_{t-L})): a dropped
+unit is hidden from the whole recurrence of its sequence.
 
 Arrays are time-major: a batch ``X`` is (T, N, F), so that one time step is a
 contiguous slice. ``lengths`` (N,) gives each sequence's number of real steps;
@@ -81,18 +98,21 @@ from scipy.linalg import blas as _blas
 # parameter vector; see param_names for every cell.
 PARAM_NAMES = ("U", "W", "b", "V", "c")
 # L2 applies to the weight matrices only, as in scikit-learn's MLP (not biases).
-PENALIZED = ("U", "W", "V")
+PENALIZED = ("U", "W", "V", "R")
 CELLS = ("elman", "gru", "lstm")
 N_GATES = {"elman": 1, "gru": 3, "lstm": 4}
 
 
-def param_names(cell="elman"):
+def param_names(cell="elman", delay=None):
     """The names of a cell's parameters, in the flat parameter vector's order.
 
     Parameters
     ----------
     cell : {"elman", "gru", "lstm"}, default="elman"
         The recurrence.
+    delay : int or None, default=None
+        L of the delayed connection: its ``R`` comes last (so that the other
+        parameters keep their places).
 
     Returns
     -------
@@ -102,10 +122,35 @@ def param_names(cell="elman"):
     --------
     >>> param_names("gru")
     ('U', 'W', 'b', 'b_hn', 'V', 'c')
+    >>> param_names("elman", delay=3)
+    ('U', 'W', 'b', 'V', 'c', 'R')
     """
-    if cell == "gru":
-        return ("U", "W", "b", "b_hn", "V", "c")
-    return PARAM_NAMES
+    names = ("U", "W", "b", "b_hn", "V", "c") if cell == "gru" else PARAM_NAMES
+    return names if delay is None else names + ("R",)
+
+
+def names_of(params):
+    """The names of a parameter dict, in the flat parameter vector's order.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        A network's parameters (or gradients): its cell is read from the
+        shape of ``W``, its delayed connection from the presence of ``R``.
+
+    Returns
+    -------
+    names : tuple of str
+        :func:`param_names` of the cell, with ``R`` last if present.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> names_of(init_params(2, 3, 2, np.random.RandomState(0), delay=4))
+    ('U', 'W', 'b', 'V', 'c', 'R')
+    """
+    names = param_names(cell_of(params))
+    return names + ("R",) if "R" in params else names
 
 
 def cell_of(params):
@@ -137,6 +182,7 @@ def init_params(
     random_state,
     dtype=np.float64,
     cell="elman",
+    delay=None,
 ):
     """Draw initial parameters.
 
@@ -152,7 +198,9 @@ def init_params(
     layers (``glorot_uniform``, ``orthogonal``, ``unit_forget_bias``), with
     Glorot bounds per gate; PyTorch draws every weight from
     uniform(-1/sqrt(H), 1/sqrt(H)) instead, whose recurrent matrices are
-    far from orthogonal at large H.
+    far from orthogonal at large H. With a delay, ``R`` is another random
+    orthogonal matrix, drawn last (the other parameters are those drawn
+    without a delay).
 
     Parameters
     ----------
@@ -168,12 +216,15 @@ def init_params(
         The dtype of the returned arrays.
     cell : {"elman", "gru", "lstm"}, default="elman"
         The recurrence: G = 1, 3 or 4 gates.
+    delay : int or None, default=None
+        L of the delayed connection R h_{t-L} (Elman cell only); None: no R.
 
     Returns
     -------
     params : dict of str to ndarray
         ``U`` (G H, F), ``W`` (G H, H), ``b`` (G H,), for the GRU ``b_hn``
-        (H,), ``V`` (K, H), ``c`` (K,); in :func:`param_names` order.
+        (H,), ``V`` (K, H), ``c`` (K,), with a delay ``R`` (H, H); in
+        :func:`param_names` order.
 
     Examples
     --------
@@ -186,15 +237,13 @@ def init_params(
     >>> init_params(3, 4, 2, np.random.RandomState(0), cell="lstm")["b"]
     array([0., 0., 0., 0., 1., 1., 1., 1., 0., 0., 0., 0., 0., 0., 0., 0.])
     """
+    _check_delay(cell, delay)
     H, F, K = hidden_size, n_features, n_outputs
     G = N_GATES[cell]
     bound_U = np.sqrt(6.0 / (F + H))
     bound_V = np.sqrt(6.0 / (H + K))
     U = random_state.uniform(-bound_U, bound_U, (G * H, F))
-    blocks = []
-    for _ in range(G):
-        Q, R = np.linalg.qr(random_state.standard_normal((H, H)))
-        blocks.append(Q * np.sign(np.diag(R)))  # sign fix: Q uniformly distributed
+    blocks = [_orthogonal(random_state, H) for _ in range(G)]
     W = blocks[0] if G == 1 else np.concatenate(blocks)
     V = random_state.uniform(-bound_V, bound_V, (K, H))
     b = np.zeros(G * H)
@@ -204,7 +253,37 @@ def init_params(
     if cell == "gru":
         params["b_hn"] = np.zeros(H)
     params.update(V=V, c=np.zeros(K))
+    if delay is not None:
+        params["R"] = _orthogonal(random_state, H)
     return {name: np.ascontiguousarray(a, dtype=dtype) for name, a in params.items()}
+
+
+def _orthogonal(random_state, size):
+    """A random orthogonal (size, size) matrix, uniformly distributed."""
+    Q, R = np.linalg.qr(random_state.standard_normal((size, size)))
+    return Q * np.sign(np.diag(R))  # the sign fix makes Q uniform
+
+
+def _check_delay(cell, delay):
+    if delay is None:
+        return
+    if isinstance(delay, bool) or int(delay) != delay or delay < 2:
+        raise ValueError(f"A delay must be an int >= 2 or None, got {delay!r}.")
+    if cell != "elman":
+        raise ValueError(
+            f"The delayed connection R h_(t-L) is defined for the Elman cell; "
+            f"the {cell!r} cell has no delay (use cell='elman' or delay=None)."
+        )
+
+
+def _delayed_weights(params, delay):
+    """(R, L) for the time loops: (None, None) without a delay."""
+    if delay is None:
+        if "R" in params:
+            raise ValueError("These parameters hold R: pass their delay.")
+        return None, None
+    _check_delay(cell_of(params), delay)
+    return params["R"], int(delay)
 
 
 class Workspace:
@@ -542,11 +621,80 @@ class _LSTM:
 _CELLS = {"elman": _Elman, "gru": _GRU, "lstm": _LSTM}
 
 
-def _steps_forward(cell, W, recurrent_mask=None, workspace=None):
+def _gemm_into(gemm, AT, B, out, beta, trans_a):
+    """out^T = op(A) B^T + beta out^T in place, for C-ordered (rows, H) B, out.
+
+    ``AT`` is the Fortran-ordered transpose of a C-ordered (H, H) matrix A:
+    ``trans_a=1`` multiplies by A, ``trans_a=0`` by A^T. Working on the
+    transposes lets BLAS read and write the C-ordered rows where they lie.
+    """
+    c = out.T
+    res = gemm(1.0, AT, B.T, beta, c, trans_a, 0, 1)
+    if res is not c:  # pragma: no cover - f2py had to copy: write it back
+        out[...] = res.T
+
+
+def _first_delayed_step(T, delay, backward=False):
+    """The step at which a time loop first adds the delayed term: L forward,
+    the last multiple of L below T backward; T (never) without a delay."""
+    if delay is None or delay >= T:
+        return T
+    return (T - 1) // delay * delay if backward else delay
+
+
+def _delayed_forward(h, product, t, delay, RT, gemm, mask=None, workspace=None):
+    """product_s += R (m_h *) h_{s-L} for the steps s = t..t+L-1.
+
+    Called at step t = kL of the forward loop, when h_{t-L}..h_{t-1} are
+    final: one product for the next L steps (fewer at the end).
+    """
+    T, N, H = h.shape
+    n = min(delay, T - t)
+    out = product[t : t + n].reshape(n * N, H)
+    source = h[t - delay : t - delay + n]
+    if mask is not None:
+        dropped = _buffer(workspace, "h_delayed", (n, N, H), h.dtype)
+        source = np.multiply(source, mask, out=dropped)
+    source = source.reshape(n * N, H)
+    if gemm is None:  # pragma: no cover - only float32 and float64 reach here
+        out += source @ RT
+    else:
+        _gemm_into(gemm, RT, source, out, 1.0, 1)
+
+
+def _delayed_backward(dh, d_product, t, delay, RT, gemm, mask=None, workspace=None):
+    """dL/dh_{s-L} += m_h * (R^T d_product_s) for the steps s = t..t+L-1.
+
+    Called at step t = kL of the backward loop, once d_product_t..
+    d_product_{t+L-1} are final: one product for L steps.
+    """
+    T, N, H = dh.shape
+    n = min(delay, T - t)
+    out = dh[t - delay : t - delay + n].reshape(n * N, H)
+    delta = d_product[t : t + n].reshape(n * N, H)
+    if mask is None:
+        if gemm is None:  # pragma: no cover
+            out += delta @ RT.T
+        else:
+            _gemm_into(gemm, RT, delta, out, 1.0, 0)
+        return
+    back = _buffer(workspace, "dh_delayed", (n * N, H), dh.dtype)  # R^T delta
+    if gemm is None:  # pragma: no cover
+        np.matmul(delta, RT.T, out=back)
+    else:
+        _gemm_into(gemm, RT, delta, back, 0.0, 0)
+    back = back.reshape(n, N, H)
+    np.multiply(back, mask, out=back)
+    out += back.reshape(n * N, H)
+
+
+def _steps_forward(cell, W, recurrent_mask=None, workspace=None, R=None, delay=None):
     """Run the recurrence of any cell over t = 0..T-1, in place.
 
     ``cell.product[t]`` += W (m_h * h_{t-1}) (one gemm for all gates), then
-    ``cell.step(t)``; h_{-1} = 0 adds nothing at t = 0.
+    ``cell.step(t)``; h_{-1} = 0 adds nothing at t = 0. With a delay L (the
+    Elman cell), every L steps one gemm adds R (m_h * h_{s-L}) to the
+    products of the next L steps s first.
     """
     h, product, step = cell.h, cell.product, cell.step
     T, N, H = h.shape
@@ -554,11 +702,17 @@ def _steps_forward(cell, W, recurrent_mask=None, workspace=None):
     gemm = _GEMM.get(h.dtype)
     # W^T as a Fortran-ordered view of a C-ordered W: BLAS reads it in place.
     WT = np.ascontiguousarray(W, dtype=h.dtype).T
+    RT = None if R is None else np.ascontiguousarray(R, dtype=h.dtype).T
+    delayed = _first_delayed_step(T, delay)
+    mask = None
     if recurrent_mask is not None:
         mask = recurrent_mask.astype(h.dtype, copy=False)
         dropped = _buffer(workspace, "h_dropped", (N, H), h.dtype)  # m * h_{t-1}
     step(0)
     for t in range(1, T):
+        if t == delayed:
+            _delayed_forward(h, product, t, delay, RT, gemm, mask, workspace)
+            delayed += delay
         previous = h[t - 1]
         if recurrent_mask is not None:
             previous = multiply(previous, mask, out=dropped)
@@ -573,19 +727,27 @@ def _steps_forward(cell, W, recurrent_mask=None, workspace=None):
         step(t)
 
 
-def _steps_backward(cell, W, recurrent_mask=None, workspace=None):
+def _steps_backward(cell, W, recurrent_mask=None, workspace=None, R=None, delay=None):
     """dL/dh_{t-1} += m_h * (W^T d_product_t) for t = T-1..1, after
-    ``cell.back_step(t)`` made d_product_t from the complete dL/dh_t."""
+    ``cell.back_step(t)`` made d_product_t from the complete dL/dh_t; with a
+    delay L, every L steps dL/dh_{s-L} += m_h * (R^T d_product_s) for the
+    L steps s from t on in one gemm."""
     dh, back_step = cell.dh, cell.back_step
     T, N, H = dh.shape
     multiply = np.multiply
     gemm = _GEMM.get(dh.dtype)
     WT = np.ascontiguousarray(W, dtype=dh.dtype).T
+    RT = None if R is None else np.ascontiguousarray(R, dtype=dh.dtype).T
+    delayed = _first_delayed_step(T, delay, backward=True)
+    mask = None
     if recurrent_mask is not None:
         mask = recurrent_mask.astype(dh.dtype, copy=False)
         back = _buffer(workspace, "dh_dropped", (N, H), dh.dtype)  # W^T d_product_t
     for t in range(T - 1, 0, -1):
         back_step(t)
+        if t == delayed:
+            _delayed_backward(dh, cell.d_product, t, delay, RT, gemm, mask, workspace)
+            delayed -= delay
         d_product = cell.d_product[t]
         if gemm is None:  # pragma: no cover
             if recurrent_mask is None:
@@ -721,7 +883,7 @@ def _log_softmax(scores, axis=-1):
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
-def hidden_states(params, X, workspace=None):
+def hidden_states(params, X, workspace=None, delay=None):
     """Run the recurrence (h_t = tanh(U x_t + W h_{t-1} + b), or a gated
     cell's) over a batch.
 
@@ -735,6 +897,9 @@ def hidden_states(params, X, workspace=None):
     workspace : Workspace, default=None
         Where to put h (a buffer that the next call with the same workspace
         overwrites); None allocates a new array.
+    delay : int or None, default=None
+        L: add R h_{t-L} to the pre-activation of every step t > L (``R``
+        in ``params``).
 
     Returns
     -------
@@ -774,13 +939,20 @@ def hidden_states(params, X, workspace=None):
         )
         np.add(P.transpose(1, 0, 2), b, out=projection)
         recurrence = _CELLS[cell](projection, params, workspace)
-        _steps_forward(recurrence, W)
+        R, delay = _delayed_weights(params, delay)
+        _steps_forward(recurrence, W, None, workspace, R, delay)
         return recurrence.h
-    return _hidden_states(params, X, workspace)[0].h
+    return _hidden_states(params, X, workspace, delay=delay)[0].h
 
 
 def _hidden_states(
-    params, X, workspace, input_mask=None, recurrent_mask=None, training=False
+    params,
+    X,
+    workspace,
+    input_mask=None,
+    recurrent_mask=None,
+    training=False,
+    delay=None,
 ):
     """The cell after its forward pass (h is ``.h``), and the inputs with a
     column of ones ``X1`` (T, N, F + 1).
@@ -789,8 +961,8 @@ def _hidden_states(
     for every step and gate, and in the backward pass [dU, db] is one matmul
     with X1 too. With an ``input_mask`` (N, F), X1 holds m_x * x_t (so that
     dU comes out right as well); with a ``recurrent_mask`` (N, H) the
-    recurrence reads m_h * h_{t-1}. ``training=True`` makes the cell keep
-    what its backward pass needs.
+    recurrence reads m_h * h_{t-1} (and m_h * h_{t-L} with a delay).
+    ``training=True`` makes the cell keep what its backward pass needs.
     """
     cell = cell_of(params)
     U, W, b = _forward_layout(params, cell)
@@ -809,7 +981,8 @@ def _hidden_states(
     projection = _buffer(workspace, _CELLS[cell].projection_buffer, (T, N, G_H), dtype)
     np.matmul(X1.reshape(T * N, F + 1), U1.T, out=projection.reshape(T * N, G_H))
     recurrence = _CELLS[cell](projection, params, workspace, training)
-    _steps_forward(recurrence, W, recurrent_mask, workspace)
+    R, delay = _delayed_weights(params, delay)
+    _steps_forward(recurrence, W, recurrent_mask, workspace, R, delay)
     return recurrence, X1
 
 
@@ -871,7 +1044,15 @@ def _every_step_attention(h, lengths, scale, attention):
 
 
 def forward(
-    params, X, lengths, *, output="last", attention=True, scale=1.0, workspace=None
+    params,
+    X,
+    lengths,
+    *,
+    output="last",
+    attention=True,
+    scale=1.0,
+    workspace=None,
+    delay=None,
 ):
     """Compute the outputs Omega (before the output function) for a batch.
 
@@ -892,6 +1073,9 @@ def forward(
         s in A_t,i = s * h_i . h_t (1 in the notes; 1/sqrt(H) scaled).
     workspace : Workspace, default=None
         Scratch buffers to reuse across calls (see :class:`Workspace`).
+    delay : int or None, default=None
+        L of the delayed connection R h_{t-L} (Elman cell, ``R`` in
+        ``params``); None: none.
 
     Returns
     -------
@@ -914,7 +1098,7 @@ def forward(
     [0.0, 0.0]
     """
     scale = float(scale)
-    h = hidden_states(params, X, workspace)
+    h = hidden_states(params, X, workspace, delay)
     if output == "last":
         Z, weights, _, _ = _last_step_attention(h, lengths, scale, attention)
     else:
@@ -969,8 +1153,10 @@ def _loss_and_dOmega(Omega, Y, sample_weight, loss):
     return value, dOmega
 
 
-def _backprop_through_time(params, X1, cell, dh, workspace=None, recurrent_mask=None):
-    """Gradients of U, W, b (and b_hn) given dL/dh_t from the outputs.
+def _backprop_through_time(
+    params, X1, cell, dh, workspace=None, recurrent_mask=None, delay=None
+):
+    """Gradients of U, W, b (and b_hn, R) given dL/dh_t from the outputs.
 
     ``dh`` (T, N, H) holds the direct gradient of each h_t; the recurrence
     adds what flows back from h_{t+1} (and the cell overwrites it for the
@@ -983,7 +1169,8 @@ def _backprop_through_time(params, X1, cell, dh, workspace=None, recurrent_mask=
     T, N, H = h.shape
     F = X1.shape[2] - 1
     cell.start_backward(dh, workspace)
-    _steps_backward(cell, params["W"], recurrent_mask, workspace)
+    R, delay = _delayed_weights(params, delay)
+    _steps_backward(cell, params["W"], recurrent_mask, workspace, R, delay)
     if recurrent_mask is None:
         previous = h[:-1]
     else:  # what W multiplied: m_h * h_{t-1}
@@ -992,7 +1179,14 @@ def _backprop_through_time(params, X1, cell, dh, workspace=None, recurrent_mask=
     G_H = cell.d_product.shape[2]
     d_product = cell.d_product[1:].reshape((T - 1) * N, G_H)
     grads = {"W": d_product.T @ previous.reshape((T - 1) * N, H)}
-    d_input = cell.finish_backward(grads)  # after dW: it may reuse d_product
+    if delay is not None:
+        # dR = sum_t delta_t (m_h *) h_{t-L}^T over the steps t > L: the
+        # h_{t-L} are the first T - L of ``previous`` (h_{t-1}, masked).
+        steps = max(T - delay, 0)
+        delayed = previous[:steps].reshape(steps * N, H)
+        grads["R"] = cell.d_product[delay:].reshape(steps * N, G_H).T @ delayed
+    # after dW and dR: finish_backward may reuse d_product
+    d_input = cell.finish_backward(grads)
     # [dU, db]^T in one matmul (this orientation is the faster one in BLAS
     # when F + 1 is not a multiple of the kernel's width)
     dU1T = X1.reshape(T * N, F + 1).T @ d_input.reshape(T * N, G_H)
@@ -1017,12 +1211,14 @@ def loss_and_grads(
     workspace=None,
     input_mask=None,
     recurrent_mask=None,
+    delay=None,
 ):
     """The loss of a batch and its gradient with respect to U, W, b, V, c.
 
-    The loss is ``sum_n w_n l_n + l2 / 2 * (|U|^2 + |W|^2 + |V|^2)`` where
-    l_n is the loss of sequence n (summed over its steps for ``"every"``).
-    Pass ``sample_weight = s / s.sum()`` for a weighted mean.
+    The loss is ``sum_n w_n l_n + l2 / 2 * (|U|^2 + |W|^2 + |V|^2 + |R|^2)``
+    (R with a delay only) where l_n is the loss of sequence n (summed over
+    its steps for ``"every"``). Pass ``sample_weight = s / s.sum()`` for a
+    weighted mean.
 
     Parameters
     ----------
@@ -1048,7 +1244,7 @@ def loss_and_grads(
     scale : float, default=1.0
         See :func:`forward`.
     l2 : float, default=0.0
-        Strength of the L2 penalty on U, W and V.
+        Strength of the L2 penalty on U, W, V (and R).
     gradient : {"exact", "notes"}, default="exact"
         ``"notes"`` computes the notes' simplified gradient (attention
         weights held constant, dL/dV taken from h_t instead of Z_t); for
@@ -1061,6 +1257,9 @@ def loss_and_grads(
     recurrent_mask : ndarray of shape (N, H), default=None
         Dropout mask m_h of each sequence's h_{t-1} in the recurrence, the
         same at every step; None: no recurrent dropout.
+    delay : int or None, default=None
+        L of the delayed connection R h_{t-L} (see :func:`forward`); the
+        same ``recurrent_mask`` drops the same units of h_{t-L}.
 
     Returns
     -------
@@ -1089,7 +1288,7 @@ def loss_and_grads(
     w = np.ones(N, dtype) if sample_weight is None else sample_weight.astype(dtype)
     scale = float(scale)
     recurrence, X1 = _hidden_states(
-        params, X, workspace, input_mask, recurrent_mask, training=True
+        params, X, workspace, input_mask, recurrent_mask, training=True, delay=delay
     )
     h = recurrence.h
     dh = _buffer(workspace, "dh", h.shape, h.dtype)
@@ -1166,14 +1365,14 @@ def loss_and_grads(
                 dhb += np.matmul(dA.transpose(0, 2, 1), hb)
         dc_rows = dOmega_real
     grads = _backprop_through_time(
-        params, X1, recurrence, dh, workspace, recurrent_mask
+        params, X1, recurrence, dh, workspace, recurrent_mask, delay
     )
     grads["V"] = dV
     grads["c"] = (dOmega if output == "last" else dc_rows).sum(axis=0)
+    names = param_names(cell, delay)
     if l2:
         for name in PENALIZED:
-            value += 0.5 * l2 * float(np.vdot(params[name], params[name]))
-            grads[name] += l2 * params[name]
-    return float(value), {
-        name: grads[name].astype(dtype, copy=False) for name in param_names(cell)
-    }
+            if name in names:
+                value += 0.5 * l2 * float(np.vdot(params[name], params[name]))
+                grads[name] += l2 * params[name]
+    return float(value), {name: grads[name].astype(dtype, copy=False) for name in names}

@@ -44,8 +44,13 @@ def _gated_variants():
     return [sklearn_attnrnn.AttentionRNNClassifier(cell="gru")]
 
 
+def _delayed_variants():
+    # The delayed connection R h_{t-L} through the same checks.
+    return [sklearn_attnrnn.AttentionRNNClassifier(delay=2)]
+
+
 @parametrize_with_checks(
-    [cls() for cls in _public_estimators()] + _gated_variants(),
+    [cls() for cls in _public_estimators()] + _gated_variants() + _delayed_variants(),
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -166,3 +166,14 @@ def test_examples_share_their_rnn_options():
     spec.loader.exec_module(options)
     result = doctest.testmod(options)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_recall_at_distance_labels_the_symbol_that_far_back():
+    rng = np.random.RandomState(1)
+    X, y = datasets.recall_at_distance(200, 5, rng, n_symbols=3, max_len=20)
+    lengths = (~np.isnan(X[:, :, 0])).sum(axis=1)
+    assert lengths.min() >= 7 and lengths.max() <= 20
+    assert np.isnan(X[np.arange(20)[None, :] >= lengths[:, None]]).all()
+    answer = X[np.arange(200), lengths - 6]
+    assert (answer.argmax(axis=1) == y).all() and (answer.sum(axis=1) == 1).all()
+    assert set(y) == {0, 1, 2}

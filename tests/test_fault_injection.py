@@ -445,7 +445,9 @@ def test_a_validation_split_too_small_for_the_classes_is_a_clear_error():
     # 40 samples of 4 classes (10 each): 5% is 2 validation samples.
     model = _fitted()
     before = _state(model)
-    with pytest.raises(ValueError, match=r"2 for validation.*stratified over 4 classes"):
+    with pytest.raises(
+        ValueError, match=r"2 for validation.*stratified over 4 classes"
+    ):
         model.set_params(early_stopping=True, validation_fraction=0.05).fit(
             X0, np.arange(40) % 4
         )
