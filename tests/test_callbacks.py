@@ -108,7 +108,8 @@ def test_the_language_model_and_the_regressor_report_their_epochs():
     assert len(rows) == 4
     assert rows[-1]["loglik"] == lm.score(texts)
     recorder = Recorder()
-    reg = AttentionRNNRegressor(hidden_size=3, max_iter=3).set_callbacks(recorder)
+    reg = AttentionRNNRegressor(hidden_size=3, max_iter=3, random_state=0)
+    reg.set_callbacks(recorder)
     reg.fit(X, X[:, 0, 0])
     assert recorder.ended.count(("AttentionRNNRegressor", "epoch")) == 3
 
@@ -116,7 +117,9 @@ def test_the_language_model_and_the_regressor_report_their_epochs():
 @pytest.mark.parametrize("solver, task", [("adam", "epoch"), ("lbfgs", "lbfgs-iter")])
 def test_one_task_per_epoch_or_iteration(solver, task):
     recorder = Recorder(task)
-    model = AttentionRNNClassifier(hidden_size=3, max_iter=5, solver=solver)
+    model = AttentionRNNClassifier(
+        hidden_size=3, max_iter=5, solver=solver, random_state=0
+    )
     model.set_callbacks(recorder).fit(X, Y)
     name = "AttentionRNNClassifier"
     assert recorder.begun[0] == recorder.ended[-1] == (name, "fit")
