@@ -4,6 +4,7 @@ A script, not a test. It needs line_profiler (in the ``bench`` extra)::
 
     python benchmarks/profile_lines.py --what predict --hidden 64 --steps 100
     python benchmarks/profile_lines.py --what fit --hidden 64 --steps 10 --features 30
+    python benchmarks/profile_lines.py --what fit --cell gru --features 8
 
 It times the same work as ``bench.py`` (float32, BLAS on one thread, the
 same data sizes) and prints, for the core functions that do the work, the
@@ -46,6 +47,18 @@ FIT_FUNCTIONS = (
     _network._steps_backward,
 )
 
+# A gated cell's steps (the Elman cell's step is a closure inside the loop).
+CELL_FUNCTIONS = {
+    name: (
+        cls.__init__,
+        cls._activate,
+        cls._activate_and_keep_factors,
+        cls.back_step,
+        cls.finish_backward,
+    )
+    for name, cls in (("gru", _network._GRU), ("lstm", _network._LSTM))
+}
+
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -56,6 +69,7 @@ def main(argv=None):
     parser.add_argument("--n-samples", type=int, default=1024)
     parser.add_argument("--n-predict", type=int, default=4096)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cell", choices=list(_network.CELLS), default="elman")
     args = parser.parse_args(argv)
 
     rng = np.random.RandomState(0)
@@ -74,13 +88,14 @@ def main(argv=None):
         n_iter_no_change=10**9,
         attention_scores="scaled",
         random_state=0,
+        cell=args.cell,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X, y)  # warm-up
         profiler = LineProfiler()
         functions = PREDICT_FUNCTIONS if args.what == "predict" else FIT_FUNCTIONS
-        for function in functions:
+        for function in functions + CELL_FUNCTIONS.get(args.cell, ()):
             profiler.add_function(function)
         Xp = rng.standard_normal((args.n_predict, *shape)).astype(np.float32)
         with threadpool_limits(limits=1):
@@ -90,8 +105,9 @@ def main(argv=None):
                 else:
                     profiler.runcall(clf.fit, X, y)
     print(
-        f"{args.what}, H={args.hidden}, T={args.steps}, F={args.features}, "
-        f"float32, one thread, {args.repeat} calls (times are totals)"
+        f"{args.what}, {args.cell} cell, H={args.hidden}, T={args.steps}, "
+        f"F={args.features}, float32, one thread, {args.repeat} calls "
+        "(times are totals)"
     )
     profiler.print_stats(output_unit=1e-3, stripzeros=True)
     return 0

@@ -440,7 +440,9 @@ class _GRU:
         r:  (W_n h_{t-1} + b_hn) r (1 - r) A_n  = A_r
         z:  (h_{t-1} - n) z (1 - z)         = A_z
 
-    and in the recurrent product the n block is A_n r (``P``).
+    and in the recurrent product the n block is A_n r. ``P`` holds A_r,
+    A_z and A_n r, and becomes dL/d(W h_{t-1}) in the backward loop; A_n
+    is kept apart for dL/d(U_n x_t + b_n) = A_n dL/dh_t.
     """
 
     projection_buffer = "gates"
@@ -458,7 +460,7 @@ class _GRU:
         self.tmp = _buffer(workspace, "cell_tmp", (N, H), dtype)
         self.step = self._activate
         if training:
-            self.A = _buffer(workspace, "gate_grads", (T, N, 3, H), dtype)
+            self.A_n = _buffer(workspace, "gru_A_n", (T, N, H), dtype)
             self.P = _buffer(workspace, "d_product", (T, N, 3, H), dtype)
             self.step = self._activate_and_keep_factors
 
@@ -484,9 +486,9 @@ class _GRU:
 
     def _activate_and_keep_factors(self, t):
         self._activate(t)
-        g4, n, A = self.g4[t], self.n[t], self.A[t]
+        g4, n, P, A_n = self.g4[t], self.n[t], self.P[t], self.A_n[t]
         r, z, hn = g4[:, 0], g4[:, 1], g4[:, 2]
-        A_r, A_z, A_n = A[:, 0], A[:, 1], A[:, 2]
+        A_r, A_z = P[:, 0], P[:, 1]
         np.multiply(n, n, out=A_n)
         np.subtract(1.0, A_n, out=A_n)
         np.subtract(1.0, z, out=A_z)
@@ -501,8 +503,6 @@ class _GRU:
         else:  # h_{-1} = 0
             np.negative(n, out=self.tmp)
         A_z *= self.tmp
-        P = self.P[t]
-        P[:, :2] = A[:, :2]
         np.multiply(A_n, r, out=P[:, 2])
 
     def start_backward(self, dh, workspace):
@@ -518,10 +518,11 @@ class _GRU:
             self.dh[t - 1] += self.tmp
 
     def finish_backward(self, grads):
-        T, N, _, H = self.A.shape
-        np.multiply(self.A, self.dh[:, :, None, :], out=self.A)
+        # d_product has served dW: its r and z blocks are dL/d(U x_t + b)'s
+        # too, its n block becomes A_n dL/dh_t
         grads["b_hn"] = self.P[:, :, 2].sum(axis=(0, 1))
-        return self.A.reshape(T, N, 3 * H)
+        np.multiply(self.A_n, self.dh, out=self.P[:, :, 2])
+        return self.d_product
 
 
 class _LSTM:
@@ -1158,11 +1159,12 @@ def _backprop_through_time(
     """Gradients of U, W, b (and b_hn, R) given dL/dh_t from the outputs.
 
     ``dh`` (T, N, H) holds the direct gradient of each h_t; the recurrence
-    adds what flows back from h_{t+1} (and the cell overwrites it for the
-    Elman cell). dW is one matmul after the loop, over the cell's dL/d(W
-    h_{t-1}) of every step; [dU, db] one over dL/d(U x_t + b). ``X1`` is the
-    input with a column of ones (see :func:`_hidden_states`), masked if the
-    forward pass masked it; ``recurrent_mask`` is the forward pass's m_h.
+    adds what flows back from h_{t+1} (and from h_{t+L} with a delay; the
+    cell overwrites it for the Elman cell). dW (and dR) is one matmul after
+    the loop, over the cell's dL/d(W h_{t-1}) of every step; [dU, db] one
+    over dL/d(U x_t + b). ``X1`` is the input with a column of ones (see
+    :func:`_hidden_states`), masked if the forward pass masked it;
+    ``recurrent_mask`` is the forward pass's m_h.
     """
     h = cell.h
     T, N, H = h.shape
@@ -1170,27 +1172,26 @@ def _backprop_through_time(
     cell.start_backward(dh, workspace)
     R, delay = _delayed_weights(params, delay)
     _steps_backward(cell, params["W"], recurrent_mask, workspace, R, delay)
-    grads = {}
-    d_input = cell.finish_backward(grads)
-    G_H = d_input.shape[2]
     if recurrent_mask is None:
         previous = h[:-1]
     else:  # what W multiplied: m_h * h_{t-1}
         previous = _buffer(workspace, "h_previous", (T - 1, N, H), h.dtype)
         np.multiply(h[:-1], recurrent_mask.astype(h.dtype, copy=False), out=previous)
-    # [dU, db]^T in one matmul (this orientation is the faster one in BLAS
-    # when F + 1 is not a multiple of the kernel's width)
-    dU1T = X1.reshape(T * N, F + 1).T @ d_input.reshape(T * N, G_H)
+    G_H = cell.d_product.shape[2]
     d_product = cell.d_product[1:].reshape((T - 1) * N, G_H)
-    grads["U"] = np.ascontiguousarray(dU1T[:F].T)
-    grads["W"] = d_product.T @ previous.reshape((T - 1) * N, H)
-    grads["b"] = dU1T[F].copy()
+    grads = {"W": d_product.T @ previous.reshape((T - 1) * N, H)}
     if delay is not None:
         # dR = sum_t delta_t (m_h *) h_{t-L}^T over the steps t > L: the
         # h_{t-L} are the first T - L of ``previous`` (h_{t-1}, masked).
         steps = max(T - delay, 0)
         delayed = previous[:steps].reshape(steps * N, H)
         grads["R"] = cell.d_product[delay:].reshape(steps * N, G_H).T @ delayed
+    d_input = cell.finish_backward(grads)  # after dW, dR: it may reuse d_product
+    # [dU, db]^T in one matmul (this orientation is the faster one in BLAS
+    # when F + 1 is not a multiple of the kernel's width)
+    dU1T = X1.reshape(T * N, F + 1).T @ d_input.reshape(T * N, G_H)
+    grads["U"] = np.ascontiguousarray(dU1T[:F].T)
+    grads["b"] = dU1T[F].copy()
     return grads
 
 
