@@ -1159,11 +1159,12 @@ def _backprop_through_time(
     """Gradients of U, W, b (and b_hn, R) given dL/dh_t from the outputs.
 
     ``dh`` (T, N, H) holds the direct gradient of each h_t; the recurrence
-    adds what flows back from h_{t+1} (and the cell overwrites it for the
-    Elman cell). dW is one matmul after the loop, over the cell's dL/d(W
-    h_{t-1}) of every step; [dU, db] one over dL/d(U x_t + b). ``X1`` is the
-    input with a column of ones (see :func:`_hidden_states`), masked if the
-    forward pass masked it; ``recurrent_mask`` is the forward pass's m_h.
+    adds what flows back from h_{t+1} (and from h_{t+L} with a delay; the
+    cell overwrites it for the Elman cell). dW (and dR) is one matmul after
+    the loop, over the cell's dL/d(W h_{t-1}) of every step; [dU, db] one
+    over dL/d(U x_t + b). ``X1`` is the input with a column of ones (see
+    :func:`_hidden_states`), masked if the forward pass masked it;
+    ``recurrent_mask`` is the forward pass's m_h.
     """
     h = cell.h
     T, N, H = h.shape
@@ -1185,8 +1186,7 @@ def _backprop_through_time(
         steps = max(T - delay, 0)
         delayed = previous[:steps].reshape(steps * N, H)
         grads["R"] = cell.d_product[delay:].reshape(steps * N, G_H).T @ delayed
-    # after dW and dR: finish_backward may reuse d_product
-    d_input = cell.finish_backward(grads)
+    d_input = cell.finish_backward(grads)  # after dW, dR: it may reuse d_product
     # [dU, db]^T in one matmul (this orientation is the faster one in BLAS
     # when F + 1 is not a multiple of the kernel's width)
     dU1T = X1.reshape(T * N, F + 1).T @ d_input.reshape(T * N, G_H)
