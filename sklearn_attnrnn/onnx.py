@@ -14,7 +14,10 @@ are free). The graph computes each sequence's length (its number of steps
 that are not all-NaN), sets the NaN to 0, runs ONNX's ``RNN`` (tanh),
 ``GRU`` (``linear_before_reset=1``, as PyTorch) or ``LSTM`` operator with
 those lengths, then the attention and the output layer of
-:mod:`sklearn_attnrnn._network`. A graph cannot raise: the caller sends at
+:mod:`sklearn_attnrnn._network`. The Elman cell with a delayed connection
+(``delay=L``) runs as a ``Scan`` over the steps instead, whose state holds
+the last L hidden states (no operator has the term R h_{t-L}); the rest of
+the graph is the same. A graph cannot raise: the caller sends at
 least one sequence (onnxruntime 1.32's GRU and LSTM kernels crash on an
 empty batch), each with at least one real step (an all-NaN sequence gets NaN
 outputs).
@@ -51,7 +54,7 @@ from . import _network
 # (more types, RNN's layout attribute) leaves this graph's meaning as it is.
 MIN_OPSET = 13
 # onnx.TensorProto's element types (onnx is imported only when exporting)
-_FLOAT, _STRING, _INT32, _DOUBLE = 1, 8, 6, 11
+_FLOAT, _STRING, _INT32, _INT64, _DOUBLE = 1, 8, 6, 7, 11
 
 _CONVERTER_OPTIONS = {
     "AttentionRNNClassifier": {
@@ -123,6 +126,29 @@ class _Graph:
     def axes(self, *axes):
         return self.const("axes", np.array(axes, dtype=np.int64))
 
+    def body(self):
+        """A :class:`_Graph` for the body graph of a loop (see :class:`_Body`)."""
+        return _Graph(self.scope, _Body(self.container.target_opset_onnx))
+
+
+class _Body:
+    """The nodes and initializers of a loop's body, in place of skl2onnx's
+    container (a body is a graph of its own, an attribute of the loop's node)."""
+
+    def __init__(self, target_opset_onnx):
+        self.target_opset_onnx = target_opset_onnx
+        self.nodes, self.initializers = [], []
+
+    def add_initializer(self, name, tensor_type, shape, content):
+        from onnx.helper import make_tensor
+
+        self.initializers.append(make_tensor(name, tensor_type, shape, content))
+
+    def add_node(self, op_type, inputs, outputs, name, **attributes):
+        from onnx.helper import make_node
+
+        self.nodes.append(make_node(op_type, inputs, outputs, name, **attributes))
+
 
 # ----------------------------------------------------------------------
 # The network
@@ -142,13 +168,9 @@ def _check_exportable(model):
             "sklearn_attnrnn.onnx)."
         )
     check_is_fitted(model)
-    # the fitted network's delay (issue 16), or the parameter's
-    delay = getattr(model, "_fitted_delay", None) or getattr(model, "delay", None)
-    if delay is not None:
-        raise NotImplementedError(
-            f"This {name} has delay={delay!r}: the delayed connection is not "
-            "exported to ONNX yet."
-        )
+    if name.startswith("AttentionRNN"):
+        # the fitted network's (the estimators refuse a gated cell with a delay)
+        _network._check_delay(model._fitted_cell(), model._fitted_delay)
 
 
 def _real_steps(g, X):
@@ -180,12 +202,23 @@ _ONNX_CELLS = {
 
 
 def _recurrence(g, model, X_time_major, lengths):
-    """ONNX's RNN, GRU or LSTM operator: all h (T, 1, N, H), and h_T (1, N, H).
+    """All h (T, N, H), and h at each sequence's last real step (N, H).
+
+    ONNX's recurrent operators for a network without a delay; a ``Scan``
+    over the steps for the Elman cell with one (no operator holds R).
+    """
+    if model._fitted_delay is not None:
+        return _delayed_elman(g, model, X_time_major, lengths)
+    return _recurrent_operator(g, model, X_time_major, lengths)
+
+
+def _recurrent_operator(g, model, X_time_major, lengths):
+    """ONNX's RNN, GRU or LSTM operator.
 
     The operators take the core's equations with the gates' blocks
     reordered; ONNX's recurrent biases are 0, but for the GRU's b_hn, which
     ONNX's ``linear_before_reset=1`` puts where PyTorch does: inside
-    r_t * (W_n h_{t-1} + b_hn).
+    r_t * (W_n h_{t-1} + b_hn). Its ``Y_h`` is h at each sequence's length.
     """
     cell = _network.cell_of({"W": model.W_})
     op_type, order = _ONNX_CELLS[cell]
@@ -214,17 +247,116 @@ def _recurrence(g, model, X_time_major, lengths):
         hidden_size=H,
         **attributes,
     )
-    return h, h_last
+    # (T, 1, N, H) and (1, N, H): one direction
+    return g.op("Squeeze", [h, g.axes(1)]), g.op("Squeeze", [h_last, g.axes(0)])
+
+
+def _delayed_elman(g, model, X_time_major, lengths):
+    """h_t = tanh(U x_t + b + W h_{t-1} + R h_{t-L}) as a ``Scan``.
+
+    U x_t + b for all steps is one MatMul before the loop. The loop's state
+    is the ring of the last L states (L, N, H), zeros at the start (h_s = 0
+    for s <= 0): ring[L-1] is h_{t-1}, ring[0] is h_{t-L}; each step appends
+    h_t and drops ring[0]. As in the core, the loop runs over the zeroed
+    padding too: it is causal, so the padding cannot change a real step, and
+    the attention gives it weight 0; h_T is gathered at each length - 1.
+    """
+    from onnx import helper
+
+    L = int(model._fitted_delay)
+    H = model.W_.shape[1]
+    U, W, b, R = (np.asarray(getattr(model, k + "_"), np.float32) for k in "UWbR")
+    Ux_plus_b = g.op(
+        "Add", [g.op("MatMul", [X_time_major, g.const("UT", U.T)]), g.const("b", b)]
+    )
+    N = g.op(
+        "Slice",
+        [
+            g.op("Shape", [X_time_major]),
+            *(g.const(k, np.array([v], np.int64)) for k, v in [("one", 1), ("two", 2)]),
+        ],
+    )
+    ring_shape = g.op(
+        "Concat",
+        [
+            g.const("L", np.array([L], np.int64)),
+            N,
+            g.const("H", np.array([H], np.int64)),
+        ],
+        axis=0,
+    )
+    ring_start = g.op("ConstantOfShape", [ring_shape])  # float32 zeros
+
+    # the body of the loop: (ring, U x_t + b) -> (the next ring, h_t)
+    name = g.scope.get_unique_variable_name
+    body = g.body()
+    ring, Ux_t = name("ring"), name("Ux_t")
+    h_before, h_delayed = (
+        body.op("Gather", [ring, body.const(k, np.int64(i))], axis=0)
+        for k, i in [("last", L - 1), ("first", 0)]
+    )
+    pre_activation = body.op(
+        "Add",
+        [
+            body.op(
+                "Add", [Ux_t, body.op("MatMul", [h_before, body.const("WT", W.T)])]
+            ),
+            body.op("MatMul", [h_delayed, body.const("RT", R.T)]),
+        ],
+    )
+    h = body.op("Tanh", [pre_activation])
+    older = body.op(
+        "Slice",
+        [
+            ring,
+            *(
+                body.const(k, np.array([v], np.int64))
+                for k, v in [("one", 1), ("L", L)]
+            ),
+        ],
+    )
+    next_ring = body.op(
+        "Concat", [older, body.op("Unsqueeze", [h, body.axes(0)])], axis=0
+    )
+
+    def value(name, shape):
+        return helper.make_tensor_value_info(name, _FLOAT, shape)
+
+    graph = helper.make_graph(
+        body.container.nodes,
+        name("delayed_elman_step"),
+        [value(ring, [L, None, H]), value(Ux_t, [None, H])],
+        [value(next_ring, [L, None, H]), value(h, [None, H])],
+        initializer=body.container.initializers,
+    )
+    _, h = g.op(
+        "Scan", [ring_start, Ux_plus_b], outputs=2, body=graph, num_scan_inputs=1
+    )
+    return h, _at_lengths(g, h, lengths)
+
+
+def _at_lengths(g, h, lengths):
+    """h (T, N, H) at each sequence's last real step, lengths - 1: (N, H)."""
+    last = g.op(
+        "Sub", [g.op("Cast", [lengths], to=_INT64), g.const("one", np.int64(1))]
+    )
+    return g.op(
+        "GatherND",
+        [
+            g.op("Transpose", [h], perm=[1, 0, 2]),
+            g.op("Unsqueeze", [last, g.axes(1)]),
+        ],
+        batch_dims=1,
+    )
 
 
 def _attention(g, model, h, h_last, real_time_major):
     """Z = sum_i a_i h_i, a = softmax_i(s h_i . h_T) over the real steps.
 
-    ``h`` (T, 1, N, H) is the RNN's output (what it holds past a sequence's
-    length gets weight 0), ``h_last`` (1, N, H) its state at each sequence's
-    last real step. Computed time-major, as the core does.
+    ``h`` (T, N, H) is the recurrence's output (what it holds past a
+    sequence's length gets weight 0), ``h_last`` (N, H) its state at each
+    sequence's last real step. Computed time-major, as the core does.
     """
-    h = g.op("Squeeze", [h, g.axes(1)])  # (T, N, H)
     scores = g.op("ReduceSum", [g.op("Mul", [h, h_last]), g.axes(2)], keepdims=0)
     scale = _network.score_scale(model.attention_scores, model.W_.shape[1])
     if scale != 1.0:
@@ -250,7 +382,7 @@ def _omega(g, model, X):
     if model.attention:
         Z = _attention(g, model, h, h_last, real_time_major)
     else:
-        Z = g.op("Squeeze", [h_last, g.axes(0)])
+        Z = h_last
     V, c = (np.asarray(getattr(model, k + "_"), np.float32) for k in "Vc")
     return g.op("Gemm", [Z, g.const("V", V), g.const("c", c)], transB=1)
 
@@ -512,7 +644,9 @@ def to_onnx(model, X, *, target_opset=None, options=None, name=None):
         :class:`~sklearn_attnrnn.AttentionRNNRegressor` or
         :class:`~sklearn_attnrnn.SequenceStandardScaler`, or a fitted
         scikit-learn ``Pipeline`` of these (and of models that skl2onnx
-        converts).
+        converts). Every cell, attention on or off, ``"dot"`` or
+        ``"scaled"`` scores, and the Elman cell's delayed connection
+        (``delay``), run as a ``Scan`` over the steps.
     X : array-like or list of array-like
         A sample of the input, in any form the model takes; only its number
         of features per step is read. The ONNX model's input is ``X``, a
@@ -540,7 +674,7 @@ def to_onnx(model, X, *, target_opset=None, options=None, name=None):
     ------
     NotImplementedError
         For a model the export does not cover (the language model, the
-        string encoder, a delayed connection).
+        string encoder).
 
     Examples
     --------

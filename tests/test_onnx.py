@@ -1,5 +1,6 @@
 """ONNX export: onnxruntime's outputs equal predict / predict_proba."""
 
+import copy
 import sys
 import warnings
 
@@ -84,11 +85,9 @@ def _assert_classifier_matches(onx, model, X):
 
 def _assert_regressor_matches(onx, model, X):
     (prediction,) = _run(onx, X)
-    expected = model.predict(X)
-    assert prediction.shape == (len(X), model.n_outputs_)
-    np.testing.assert_allclose(
-        prediction, expected.reshape(len(X), -1), rtol=0, atol=ATOL
-    )
+    expected = model.predict(X).reshape(len(X), -1)  # (N, n_outputs)
+    assert prediction.shape == expected.shape
+    np.testing.assert_allclose(prediction, expected, rtol=0, atol=ATOL)
 
 
 CONFIGS = [
@@ -311,18 +310,86 @@ def test_the_host_language_text_recipe_gives_the_pipeline_s_probabilities():
     np.testing.assert_allclose(proba, pipe.predict_proba(new), rtol=0, atol=ATOL)
 
 
-def test_a_delayed_connection_is_refused():
+def _ragged_around(delay, n=40, n_steps=15, seed=0):
+    """_ragged's data with lengths 1, L - 1, L, L + 1 and n_steps among them."""
+    X, lengths = _ragged(n, n_steps, seed)
+    lengths[:5] = [1, delay - 1, delay, delay + 1, n_steps]
+    X = np.where(np.isnan(X), 1.0, X)  # the steps past the new lengths: NaN
+    X[np.arange(n_steps)[None, :] >= lengths[:, None]] = np.nan
+    return X, lengths
+
+
+@pytest.mark.parametrize("delay", [2, 5])
+@pytest.mark.parametrize("config", CONFIGS, ids=str)
+@pytest.mark.parametrize("kind", ["multiclass", "outputs"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_delayed_connection_on_ragged_and_full_data(delay, config, kind, dtype):
+    X, lengths = _ragged_around(delay, n_steps=12)
+    y = _targets(kind, X, lengths)
+    is_classifier = kind == "multiclass"
+    cls = AttentionRNNClassifier if is_classifier else AttentionRNNRegressor
+    model = _fit(
+        cls(hidden_size=6, delay=delay, max_iter=30, random_state=0, **config),
+        X.astype(dtype),
+        y,
+    )
+    onx = to_onnx(model, X)
+    X_ragged, _ = _ragged_around(delay, n=30, n_steps=15, seed=1)
+    X_full = np.random.RandomState(2).randn(7, 9, F).astype(np.float32)
+    assert_matches = (
+        _assert_classifier_matches if is_classifier else _assert_regressor_matches
+    )
+    for X_new in (X_ragged, X_full):
+        assert_matches(onx, model, X_new)
+    # R reaches the outputs: without it, the figures would be off
+    without_R = copy.deepcopy(model)
+    without_R.R_ = np.zeros_like(model.R_)
+    predict = "predict_proba" if is_classifier else "predict"
+    change = getattr(without_R, predict)(X_ragged) - getattr(model, predict)(X_ragged)
+    assert np.abs(change).max() > 100 * ATOL
+
+
+@pytest.mark.parametrize("per", ["feature", "sequence"])
+def test_delayed_connection_in_a_pipeline_at_opset_13(per):
+    X, lengths = _ragged_around(3)
+    X *= 50.0
+    y = _targets("binary", X, lengths)
+    pipe = _fit(
+        make_pipeline(
+            SequenceStandardScaler(per=per),
+            AttentionRNNClassifier(hidden_size=5, delay=3, max_iter=20),
+        ),
+        X,
+        y,
+    )
+    X_new, _ = _ragged_around(3, n=30, n_steps=20, seed=1)
+    onx = to_onnx(pipe, X, target_opset=13)
+    _assert_classifier_matches(onx, pipe, X_new * 50.0)
+
+
+def test_delayed_connection_through_skl2onnx():
+    X, lengths = _ragged_around(2)
+    pipe = _fit(
+        make_pipeline(
+            SequenceStandardScaler(),
+            AttentionRNNRegressor(hidden_size=4, delay=2, max_iter=20),
+        ),
+        X,
+        lengths,
+    )
+    register_converters()
+    onx = skl2onnx.to_onnx(
+        pipe, initial_types=[("X", FloatTensorType([None, None, F]))]
+    )
+    _assert_regressor_matches(onx, pipe, _ragged_around(2, n=30, seed=1)[0])
+
+
+def test_a_gated_cell_with_a_delay_is_refused():
     X, lengths = _ragged()
-    reg = _fit(AttentionRNNRegressor(hidden_size=3, max_iter=2), X, lengths)
-    reg.delay = 2  # issue 16's parameter, not exported yet
-    with pytest.raises(NotImplementedError, match="delay=2"):
+    reg = _fit(AttentionRNNRegressor(hidden_size=3, cell="gru", max_iter=2), X, lengths)
+    reg._fitted_delay = 2  # the estimators never fit this
+    with pytest.raises(ValueError, match="'gru' cell has no delay"):
         to_onnx(reg, X)
-    reg.delay = None
-    reg._fitted_delay = 3  # the fitted network's delay
-    with pytest.raises(NotImplementedError, match="delay=3"):
-        to_onnx(reg, X)
-    reg._fitted_delay = None
-    to_onnx(reg, X)
 
 
 def test_the_package_imports_without_onnx(monkeypatch):
