@@ -384,6 +384,13 @@ def test_delayed_connection_through_skl2onnx():
     _assert_regressor_matches(onx, pipe, _ragged_around(2, n=30, seed=1)[0])
 
 
+def test_the_fitted_delay_is_exported_not_the_parameter_set_since():
+    X, lengths = _ragged_around(4)
+    reg = _fit(AttentionRNNRegressor(hidden_size=4, delay=4, max_iter=10), X, lengths)
+    reg.set_params(delay=None)  # predict still uses the fitted network's L = 4
+    _assert_regressor_matches(to_onnx(reg, X), reg, X)
+
+
 def test_a_gated_cell_with_a_delay_is_refused():
     X, lengths = _ragged()
     reg = _fit(AttentionRNNRegressor(hidden_size=3, cell="gru", max_iter=2), X, lengths)
