@@ -130,8 +130,8 @@ def write_benchmark_includes(app):
         ]
     if not lines:
         lines = [
-            "No benchmark script has written its tables to `benchmarks/results/`"
-            " in this checkout.",
+            "This checkout has no table file under `benchmarks/results/` yet:"
+            " running a benchmark script writes one.",
             "",
         ]
     out = DOCS / "_generated" / "benchmark_results.md"

@@ -1,6 +1,6 @@
 """
-Where does the model look? Attention over the characters of short strings
-=========================================================================
+Attention maps: where does the model look?
+==========================================
 
 Each sample is a random string of 8 to 15 letters from "abcdefgh"; half of
 them have one letter replaced by an "x". The label says whether the string

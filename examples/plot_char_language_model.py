@@ -1,7 +1,6 @@
 """
-A character language model trained on Python's own documentation.
-=================================================================
-
+A character language model of Python's documentation
+====================================================
 
 The text is the docstrings of modules of Python's standard library (always
 installed, nothing is downloaded): the model learns from some modules and is

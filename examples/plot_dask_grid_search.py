@@ -1,7 +1,6 @@
 """
-Grid search over a Dask cluster through joblib.
-===============================================
-
+Grid search on a Dask cluster
+=============================
 
 ``GridSearchCV`` runs its fits through joblib; inside
 ``joblib.parallel_config(backend="dask")`` joblib hands them to the Dask

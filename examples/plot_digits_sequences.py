@@ -1,7 +1,6 @@
 """
-Handwritten digits read row by row: an image as a sequence.
-===========================================================
-
+Handwritten digits read row by row
+==================================
 
 scikit-learn's 8x8 digits (1797 images, bundled with scikit-learn: nothing is
 downloaded) are read as sequences of 8 steps, one per pixel row, each a vector

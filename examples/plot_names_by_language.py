@@ -1,7 +1,6 @@
 """
-Which language is a surname from? Characters in, attention RNN out.
-===================================================================
-
+Which language is a surname from?
+=================================
 
 The data are the last names that Faker ships for eight locales (English,
 French, German, Italian, Spanish, Polish, Dutch, Finnish), built by

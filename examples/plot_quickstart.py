@@ -1,7 +1,6 @@
 """
-Quickstart: sequence classification on data that needs no download.
-===================================================================
-
+Quickstart: digits and words as sequences
+=========================================
 
 1. scikit-learn's handwritten digits read row by row: each 8x8 image is a
    sequence of 8 steps of 8 pixels.

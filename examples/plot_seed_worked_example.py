@@ -1,7 +1,6 @@
 """
-The seed notes' worked example, reproduced with the core.
-=========================================================
-
+The seed notes' worked example
+==============================
 
 The notes train an attention RNN with one hidden unit to predict the next
 character of "hello": inputs "hell", targets "ello", over the vocabulary
