@@ -37,7 +37,6 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
@@ -60,7 +59,9 @@ numpydoc_show_class_members = False
 numpydoc_validation_checks = set()
 
 # -- Markdown (the user guide) -------------------------------------------------
-myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+# Equations are written as plain text (as in the code's docstrings), so the
+# site needs no JavaScript from a CDN to show them.
+myst_enable_extensions = ["colon_fence"]
 myst_heading_anchors = 3
 
 # -- Gallery -----------------------------------------------------------------
@@ -170,5 +171,16 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-html_sidebars = {"index": [], "changelog": [], "benchmarks": []}
+# Top-level pages without sub-pages need no section navigation.
+html_sidebars = {
+    page: []
+    for page in (
+        "index",
+        "getting_started",
+        "notes",
+        "benchmarks",
+        "experiments",
+        "changelog",
+    )
+}
 html_show_sourcelink = False

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sklearn.utils._repr_html.estimator import estimator_html_repr
+from sklearn.utils import estimator_html_repr
 
 import sklearn_attnrnn
 from sklearn_attnrnn._base import DOCS_URL
