@@ -53,6 +53,8 @@ templates_path = ["_templates"]
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": False}
 autodoc_typehints = "none"
+# "fit()" rather than "CharOneHotEncoder.fit()" in a page's table of contents.
+toc_object_entries_show_parents = "hide"
 # The class template lists the methods; numpydoc's own member tables would
 # list them twice.
 numpydoc_show_class_members = False

@@ -58,7 +58,8 @@ def test_metadata_license_and_citation_agree():
     tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     citation = (ROOT / "CITATION.cff").read_text()
-    assert project["license"]["text"] == "BSD-3-Clause"
+    assert project["license"] == "BSD-3-Clause"
+    assert project["license-files"] == ["LICENSE"]
     assert (ROOT / "LICENSE").read_text().startswith("BSD 3-Clause License")
     assert "license: BSD-3-Clause" in citation
     assert f"version: {sklearn_attnrnn.__version__}" in citation
