@@ -290,6 +290,9 @@ AttentionRNNClassifier.__doc__ = f"""Sequence classifier: an attention Elman RNN
     the class probabilities are softmax(V Z_T + c). Trained on the mean
     cross-entropy (+ L2) by exact backpropagation through time.
 
+    Read more in the user guide: :ref:`input-formats`, :ref:`model` and
+    :ref:`training`.
+
     Parameters
     ----------
     {SHARED_PARAMETERS_DOC}

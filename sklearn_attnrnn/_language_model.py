@@ -864,6 +864,8 @@ CharLanguageModel.__doc__ = f"""Character-level language model: an attention RNN
     ``window`` characters of a prefix, as nanoGPT crops its context to its
     block size.
 
+    Read more in the user guide: :ref:`language-model`.
+
     Parameters
     ----------
     {SHARED_PARAMETERS_DOC}

@@ -21,6 +21,7 @@ from sklearn.utils.extmath import _incremental_mean_and_var
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import DocLinkMixin
 from ._sequences import check_sequences
 
 
@@ -67,7 +68,9 @@ def _per_sequence_mean_and_scale(values, lengths):
     return mean, _handle_zeros_in_scale(np.sqrt(var), constant_mask=constant)
 
 
-class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class SequenceStandardScaler(
+    DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator
+):
     """Standardize the features of sequences: StandardScaler over real steps.
 
     Takes every form of X the estimators take (a 2-D array of univariate

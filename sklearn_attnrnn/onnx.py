@@ -46,6 +46,8 @@ import numpy as np
 
 from . import _network
 
+__all__ = ["register_converters", "to_onnx"]
+
 # Softmax, Squeeze and ReduceSum took their current form (any axis; axes as an
 # input) in opset 13; what later opsets changed in the operators used here
 # (more types, RNN's layout attribute) leaves this graph's meaning as it is.

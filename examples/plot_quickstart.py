@@ -1,4 +1,6 @@
-"""Quickstart: sequence classification on data that needs no download.
+"""
+Quickstart: digits and words as sequences
+=========================================
 
 1. scikit-learn's handwritten digits read row by row: each 8x8 image is a
    sequence of 8 steps of 8 pixels.
@@ -7,7 +9,7 @@
    sequence from where the output is read, which is what the attention over
    all hidden states is for.
 
-Run: ``python examples/quickstart.py``
+Run: ``python examples/plot_quickstart.py``
 """
 
 import time
