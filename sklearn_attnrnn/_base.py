@@ -1468,7 +1468,7 @@ hidden_size : int, default=32
         units of h_{t-L} as of h_{t-1}. None (the default) has no R and fits
         exactly as without the parameter. Elman cell only (with a gated
         ``cell`` a delay is a ValueError).
-        See docs/delay.rst.
+        See :ref:`delay`.
 
     batch_size : int or "auto", default="auto"
         Mini-batch size of the stochastic solvers; ``"auto"`` is
