@@ -1406,22 +1406,12 @@ hidden_size : int, default=32
     cell : {"elman", "gru", "lstm"}, default="elman"
         The recurrence. ``"elman"`` is the notes' h_t = tanh(U x_t +
         W h_{t-1} + b); ``"gru"`` and ``"lstm"`` are PyTorch's ``nn.GRU``
-        (reset gate applied after the recurrent product, as cuDNN and
-        Keras' default) and ``nn.LSTM``, with the same attention and output
-        on top. The gated cells learn long-range dependencies that the
-        Elman cell's gradient loses (multiplied by W and tanh' at every
-        step), at 3x (GRU) and 4x (LSTM) the recurrent work per step and
-        parameters; the GRU is the cheaper of the two. Their parameters
-        carry over to and from PyTorch: ``U_ = weight_ih_l0``, ``W_ =
-        weight_hh_l0``; for the LSTM ``b_ = bias_ih_l0 + bias_hh_l0``; for
-        the GRU ``b_hn_ = bias_hh_l0[2H:]``, and ``b_`` is ``bias_ih_l0``
-        plus ``bias_hh_l0`` with its n block (``[2H:]``) left out (set
-        ``bias_ih_l0 = b_`` and ``bias_hh_l0 = [0, 0, b_hn_]`` the other
-        way). Dropout drops inputs and h_{t-1} in every gate's product with
-        one mask each, as Keras' GRU and LSTM. The LSTM's forget-gate bias
-        starts at 1 (Keras' ``unit_forget_bias``), the other biases at 0,
-        each gate's U block Glorot-uniform and W block orthogonal.
-        ``warm_start`` and ``partial_fit`` cannot change the cell.
+        (reset gate applied after the recurrent product) and ``nn.LSTM``,
+        with the same attention and output on top, and weights that carry
+        over to and from PyTorch. The gated cells keep information over
+        long sequences, at 3x (GRU) and 4x (LSTM) the recurrent work per
+        step. ``warm_start`` and ``partial_fit`` cannot change the cell.
+        See :ref:`cells`.
 
     attention : bool, default=True
         Read the output from the attention context Z_T (True) or, as the plain

@@ -119,7 +119,7 @@ class SequenceStandardScaler(
     n_features_in_ : int
         As for the estimators: the number of features per step, or, for
         2-D input, the number of columns (steps).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the columns of a DataFrame X, when it had string names.
 
     See Also
