@@ -106,7 +106,9 @@ sphinx_gallery_conf = {
 # exist yet is left out.
 BENCHMARK_TABLES = {
     "accuracy.md": "Accuracy on real data sets",
+    "stopping_study.md": "The stopping rule: how the defaults were chosen",
     "speed.md": "Speed against PyTorch",
+    "onnx.md": "ONNX export: onnxruntime's speed",
 }
 
 
