@@ -9,6 +9,7 @@ __version__ = "0.2.0"
 
 from ._classifier import AttentionRNNClassifier  # noqa: E402
 from ._language_model import CharLanguageModel  # noqa: E402
+from ._preprocessing import SequenceStandardScaler  # noqa: E402
 from ._regressor import AttentionRNNRegressor  # noqa: E402
 from ._text import CharOneHotEncoder  # noqa: E402
 
@@ -17,5 +18,6 @@ __all__ = [
     "AttentionRNNRegressor",
     "CharLanguageModel",
     "CharOneHotEncoder",
+    "SequenceStandardScaler",
     "__version__",
 ]

@@ -126,7 +126,7 @@ def sequence_lengths(values):
     return lengths
 
 
-def check_sequences(estimator, X, *, reset, n_step_features=None):
+def check_sequences(estimator, X, *, reset, n_step_features=None, return_form=False):
     """Validate X in any accepted form and return (values, lengths).
 
     Sets (``reset=True``) or checks (``reset=False``) ``n_features_in_`` and
@@ -144,6 +144,10 @@ def check_sequences(estimator, X, *, reset, n_step_features=None):
     n_step_features : int, default=None
         With ``reset=False``: the number of features per step the estimator
         was fitted with.
+    return_form : bool, default=False
+        Also return which form X had: ``"2d"`` (univariate rows) or
+        ``"3d"`` (a 3-D array or a list of sequences), so that a transformer
+        can hand back the form it was given.
 
     Returns
     -------
@@ -153,6 +157,8 @@ def check_sequences(estimator, X, *, reset, n_step_features=None):
         as read-only).
     lengths : ndarray of shape (n_samples,)
         The number of real steps of each sequence.
+    form : {"2d", "3d"}
+        Only with ``return_form=True``.
 
     Examples
     --------
@@ -201,7 +207,7 @@ def check_sequences(estimator, X, *, reset, n_step_features=None):
             values = values[:, :, None]
             if reset:
                 estimator._fitted_on_2d = True
-            return _finish(values, estimator)
+            return _finish(values, estimator) + (("2d",) if return_form else ())
         values = check_array(
             X,
             dtype=FLOAT_DTYPES,
@@ -232,7 +238,7 @@ def check_sequences(estimator, X, *, reset, n_step_features=None):
             f"X has {n_features} features, but {name} is expecting "
             f"{n_step_features} features as input."
         )
-    return _finish(values, estimator)
+    return _finish(values, estimator) + (("3d",) if return_form else ())
 
 
 def _finish(values, estimator=None):
