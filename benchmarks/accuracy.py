@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -57,12 +57,11 @@ from _datasets import load_digits_sequences, names_train_test_split  # noqa: E40
 from names_by_language import flatten_end_aligned  # noqa: E402
 
 import sklearn_attnrnn  # noqa: E402
-from sklearn_attnrnn import AttentionRNNClassifier, CharOneHotEncoder  # noqa: E402
-
-try:
-    from sklearn_attnrnn import SequenceStandardScaler
-except ImportError:  # until the scaler is merged: the same statistics, here
-    SequenceStandardScaler = None
+from sklearn_attnrnn import (  # noqa: E402
+    AttentionRNNClassifier,
+    CharOneHotEncoder,
+    SequenceStandardScaler,
+)
 
 RESULTS = ROOT / "benchmarks" / "results"
 NUMERIC = ("digits-rows", "digits-pixels", "BasicMotions", "GunPoint", "ArrowHead")
@@ -101,32 +100,6 @@ DETERMINISTIC = {
 }
 TEXT_ONLY = {"LogisticRegression, TF-IDF char 1-3-grams"}
 NUMERIC_ONLY = {"1-NN DTW", "MiniRocket"}
-
-
-class _FeatureStandardizer(TransformerMixin, BaseEstimator):
-    """Each feature standardized by its mean and std over every training step.
-
-    What ``SequenceStandardScaler()`` does, for equal-length 3-D input,
-    while it is not in the package; the benchmark uses the package's as soon
-    as it is there.
-    """
-
-    def fit(self, X, y=None):
-        X = np.asarray(X, dtype=float)
-        self.mean_ = X.mean(axis=(0, 1))
-        scale = X.std(axis=(0, 1))
-        self.scale_ = np.where(scale > 0, scale, 1.0)
-        return self
-
-    def transform(self, X):
-        return (np.asarray(X, dtype=float) - self.mean_) / self.scale_
-
-
-def sequence_scaler():
-    """The package's SequenceStandardScaler, or the stand-in before it lands."""
-    if SequenceStandardScaler is not None:
-        return SequenceStandardScaler()
-    return _FeatureStandardizer()
 
 
 def _aeon_data(name):
@@ -216,7 +189,7 @@ def make_rnn(params, scale, text, seed):
     rnn = AttentionRNNClassifier(random_state=seed, **params)
     if text:
         return make_pipeline(CharOneHotEncoder(handle_unknown="ignore"), rnn)
-    return make_pipeline(sequence_scaler(), rnn) if scale else rnn
+    return make_pipeline(SequenceStandardScaler(), rnn) if scale else rnn
 
 
 def rnn_available(params):
@@ -284,9 +257,6 @@ def _machine():
         "aeon": aeon.__version__,
         "sklearn_attnrnn": sklearn_attnrnn.__version__,
         "blas_threads": 1,
-        "scaler": "SequenceStandardScaler"
-        if SequenceStandardScaler is not None
-        else "per-feature standardization in the benchmark (no scaler yet)",
     }
 
 
@@ -311,7 +281,7 @@ def _rnn_description(params, scale, text):
     settings = ", ".join(f"{k}={shown[k]!r}" for k in keys if k in shown)
     if text:
         return f"CharOneHotEncoder -> AttentionRNNClassifier({settings})"
-    first = type(sequence_scaler()).__name__ + " -> " if scale else ""
+    first = "SequenceStandardScaler() -> " if scale else ""
     return f"{first}AttentionRNNClassifier({settings})"
 
 
@@ -565,8 +535,7 @@ def markdown(results):
         f"Python {meta['python']}; {meta['cpu']} ({meta['logical_cpus']} "
         f"logical CPUs, shared), BLAS on 1 thread; fits from {dates[0][:16]} to "
         f"{dates[-1][:16]} UTC. Seeds {seeds} (they vary the models, not the "
-        "splits); the deterministic baselines were fitted once. Scaling: "
-        f"{meta['scaler']}.",
+        "splits); the deterministic baselines were fitted once.",
         "### Test accuracy (mean ± standard deviation over the seeds)",
         accuracy_table(summary, models, datasets),
         "### Time: fit / predict on the test set (seconds, mean over the seeds; "
