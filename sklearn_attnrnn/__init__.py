@@ -5,7 +5,7 @@ attention over its hidden states), trained by exact backpropagation through
 time, behind the scikit-learn estimator API.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from ._classifier import AttentionRNNClassifier  # noqa: E402
 from ._language_model import CharLanguageModel  # noqa: E402

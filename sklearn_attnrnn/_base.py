@@ -81,7 +81,8 @@ def predict_chunk_size(n_steps, hidden_size, itemsize, n_features=0):
 
 def _flatten(arrays):
     """The arrays of a parameter or gradient dict, concatenated in core order."""
-    return np.concatenate([arrays[name].ravel() for name in _network.PARAM_NAMES])
+    names = _network.param_names(_network.cell_of(arrays))
+    return np.concatenate([arrays[name].ravel() for name in names])
 
 
 def _flat_views(params, flat=None):
@@ -90,7 +91,8 @@ def _flat_views(params, flat=None):
     Parameters
     ----------
     params : dict of str to ndarray
-        The parameters ``U, W, b, V, c`` (one dtype).
+        The parameters of one cell, ``U, W, b, V, c`` and the GRU's ``b_hn``
+        (one dtype).
     flat : ndarray, default=None
         The vector to view; None makes one holding a copy of ``params``.
 
@@ -111,7 +113,7 @@ def _flat_views(params, flat=None):
     if flat is None:
         flat = _flatten(params)
     views, begin = {}, 0
-    for name in _network.PARAM_NAMES:
+    for name in _network.param_names(_network.cell_of(params)):
         shape = params[name].shape
         end = begin + params[name].size
         views[name] = flat[begin:end].reshape(shape)
@@ -234,6 +236,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints: dict = {
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "cell": [StrOptions(set(_network.CELLS))],
         "attention": ["boolean"],
         "attention_scores": [StrOptions({"scaled", "dot"})],
         "solver": [StrOptions({"adam", "sgd", "lbfgs"})],
@@ -273,6 +276,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         self,
         hidden_size=32,
         *,
+        cell="elman",
         attention=True,
         attention_scores="dot",
         solver="adam",
@@ -301,6 +305,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         max_grad_norm=5.0,
     ):
         self.hidden_size = hidden_size
+        self.cell = cell
         self.attention = attention
         self.attention_scores = attention_scores
         self.solver = solver
@@ -367,10 +372,18 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
     @property
     def _params(self):
         """The fitted parameters as the core's dict (the same arrays)."""
-        return {name: getattr(self, name + "_") for name in _network.PARAM_NAMES}
+        names = _network.param_names(self._fitted_cell())
+        return {name: getattr(self, name + "_") for name in names}
+
+    def _fitted_cell(self):
+        """The fitted network's cell (``cell`` may have been set since)."""
+        return _network.cell_of({"W": self.W_})
 
     def _set_params_arrays(self, params):
-        for name in _network.PARAM_NAMES:
+        for name in ("b_hn",):  # another cell's parameter, from an earlier fit
+            if name not in params and hasattr(self, name + "_"):
+                delattr(self, name + "_")
+        for name in params:
             setattr(self, name + "_", params[name])
 
     def _core_kwargs(self):
@@ -378,7 +391,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             "output": self._output,
             "attention": self.attention,
             # the fitted network's H: hidden_size may have been set since
-            "scale": _network.score_scale(self.attention_scores, self.U_.shape[0]),
+            "scale": _network.score_scale(self.attention_scores, self.W_.shape[1]),
         }
 
     def _make_optimizer(self):
@@ -461,11 +474,17 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
 
         if continuing:
             values = values.astype(self.U_.dtype, copy=False)
-            if self.U_.shape[0] != self.hidden_size:
+            if self.W_.shape[1] != self.hidden_size:
                 raise ValueError(
                     f"hidden_size={self.hidden_size} differs from the fitted "
-                    f"{self.U_.shape[0]}; warm_start and partial_fit continue "
+                    f"{self.W_.shape[1]}; warm_start and partial_fit continue "
                     "the fitted network, so hidden_size cannot change."
+                )
+            if self._fitted_cell() != self.cell:
+                raise ValueError(
+                    f"cell={self.cell!r} differs from the fitted "
+                    f"{self._fitted_cell()!r}; warm_start and partial_fit "
+                    "continue the fitted network, so the cell cannot change."
                 )
         else:
             self._initialize(values)
@@ -517,6 +536,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             self._n_outputs(),
             self._random_state,
             dtype=dtype,
+            cell=self.cell,
         )
         self._set_params_arrays(params)
         self.n_iter_ = 0
@@ -543,7 +563,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
             self._random_state,
             len(lengths),
             X.shape[2],
-            params["W"].shape[0],
+            params["W"].shape[1],
             self.dropout,
             self.recurrent_dropout,
             dtype=X.dtype,
@@ -747,7 +767,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
     def _fit_lbfgs(self, values, lengths, targets, sample_weight):
         """Full-batch L-BFGS-B through scipy, the gradient summed in chunks."""
         params = self._params
-        names = _network.PARAM_NAMES
+        names = tuple(params)
         shapes = [params[k].shape for k in names]
         sizes = [params[k].size for k in names]
         splits = np.cumsum(sizes)[:-1]
@@ -826,7 +846,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
     def _chunks(self, lengths):
         """Index chunks, sequences of similar length together (less padding)."""
         order = np.argsort(lengths, kind="stable")
-        U = self.U_
+        U = self.U_  # (G H, F): a gated cell's G gates count as G H units here
         size = predict_chunk_size(
             int(lengths.max()), U.shape[0], U.dtype.itemsize, U.shape[1]
         )
@@ -908,6 +928,7 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
         return weights
 
     def __setstate__(self, state):
+        state.setdefault("cell", "elman")  # saved before 0.3, which had no cell
         saved = state.get("_fitted_version")
         if saved is not None and saved != _version():
             warnings.warn(
@@ -932,6 +953,26 @@ class BaseAttentionRNN(BaseEstimator, metaclass=ABCMeta):
 SHARED_PARAMETERS_DOC = """\
 hidden_size : int, default=32
         H, the number of hidden units of the recurrence.
+
+    cell : {"elman", "gru", "lstm"}, default="elman"
+        The recurrence. ``"elman"`` is the notes' h_t = tanh(U x_t +
+        W h_{t-1} + b); ``"gru"`` and ``"lstm"`` are PyTorch's ``nn.GRU``
+        (reset gate applied after the recurrent product, as cuDNN and
+        Keras' default) and ``nn.LSTM``, with the same attention and output
+        on top. The gated cells learn long-range dependencies that the
+        Elman cell's gradient loses (multiplied by W and tanh' at every
+        step), at 3x (GRU) and 4x (LSTM) the recurrent work per step and
+        parameters; the GRU is the cheaper of the two. Their parameters
+        carry over to and from PyTorch: ``U_ = weight_ih_l0``, ``W_ =
+        weight_hh_l0``; for the LSTM ``b_ = bias_ih_l0 + bias_hh_l0``; for
+        the GRU ``b_hn_ = bias_hh_l0[2H:]``, and ``b_`` is ``bias_ih_l0``
+        plus ``bias_hh_l0`` with its n block (``[2H:]``) left out (set
+        ``bias_ih_l0 = b_`` and ``bias_hh_l0 = [0, 0, b_hn_]`` the other
+        way). Dropout drops inputs and h_{t-1} in every gate's product with
+        one mask each, as Keras' GRU and LSTM. The LSTM's forget-gate bias
+        starts at 1 (Keras' ``unit_forget_bias``), the other biases at 0,
+        each gate's U block Glorot-uniform and W block orthogonal.
+        ``warm_start`` and ``partial_fit`` cannot change the cell.
 
     attention : bool, default=True
         Read the output from the attention context Z_T (True) or, as the plain
@@ -1081,14 +1122,20 @@ n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the columns of a 2-D X given as a DataFrame.
 
-    U_ : ndarray of shape (hidden_size, n_step_features)
-        Input weights U of h_t = tanh(U x_t + W h_{t-1} + b).
+    U_ : ndarray of shape (n_gates * hidden_size, n_step_features)
+        Input weights U of h_t = tanh(U x_t + W h_{t-1} + b); for a gated
+        cell, its gates' blocks stacked as PyTorch's ``weight_ih_l0``
+        (n_gates 1 Elman, 3 GRU: r, z, n; 4 LSTM: i, f, g, o).
 
-    W_ : ndarray of shape (hidden_size, hidden_size)
-        Recurrent weights W.
+    W_ : ndarray of shape (n_gates * hidden_size, hidden_size)
+        Recurrent weights W (PyTorch's ``weight_hh_l0``).
 
-    b_ : ndarray of shape (hidden_size,)
-        Hidden bias b.
+    b_ : ndarray of shape (n_gates * hidden_size,)
+        Hidden bias b, one per gate unit (see ``cell`` for PyTorch's biases).
+
+    b_hn_ : ndarray of shape (hidden_size,)
+        The GRU's bias inside r_t * (W_n h_{t-1} + b_hn); only with
+        ``cell="gru"``.
 
     V_ : ndarray of shape (n_outputs, hidden_size)
         Output weights V of Omega = V Z + c.

@@ -29,6 +29,7 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
         self,
         hidden_size=32,
         *,
+        cell="elman",
         attention=True,
         attention_scores="dot",
         solver="adam",
@@ -59,6 +60,7 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
     ):
         super().__init__(
             hidden_size=hidden_size,
+            cell=cell,
             attention=attention,
             attention_scores=attention_scores,
             solver=solver,

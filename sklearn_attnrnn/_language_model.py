@@ -108,6 +108,7 @@ class CharLanguageModel(BaseAttentionRNN):
         start_marker=None,
         end_marker=None,
         vocabulary=None,
+        cell="elman",
         attention=True,
         attention_scores="dot",
         solver="adam",
@@ -137,6 +138,7 @@ class CharLanguageModel(BaseAttentionRNN):
     ):
         super().__init__(
             hidden_size=hidden_size,
+            cell=cell,
             attention=attention,
             attention_scores=attention_scores,
             solver=solver,

@@ -13,6 +13,26 @@ plain function over a dict of parameter arrays, under the notes' names::
 with ``s = 1`` in the notes (raw dot product) or ``s = 1 / sqrt(H)``.
 Shapes: U (H, F), W (H, H), b (H,), V (K, H), c (K,).
 
+Cells. The recurrence (the first line) is the Elman cell of the notes; the
+gated cells of PyTorch's ``nn.GRU`` and ``nn.LSTM`` replace it, and nothing
+else changes (the attention and the output read h_t)::
+
+    GRU   r_t = sigmoid(U_r x_t + b_r + W_r h_{t-1})       (b_r = b_ir + b_hr)
+          z_t = sigmoid(U_z x_t + b_z + W_z h_{t-1})       (b_z = b_iz + b_hz)
+          n_t = tanh(U_n x_t + b_n + r_t * (W_n h_{t-1} + b_hn))
+          h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+    LSTM  i_t, f_t, o_t = sigmoid(U_. x_t + b_. + W_. h_{t-1})
+          g_t = tanh(U_g x_t + b_g + W_g h_{t-1})
+          c_t = f_t * c_{t-1} + i_t * g_t                  c_0 = 0
+          h_t = o_t * tanh(c_t)
+
+The gates' blocks are stacked as PyTorch stacks them (GRU r, z, n; LSTM i,
+f, g, o): U (G H, F), W (G H, H), b (G H,) with G = 1, 3, 4 gates, so that
+``U = weight_ih_l0``, ``W = weight_hh_l0``, ``b = bias_ih_l0 + bias_hh_l0``
+except that the GRU keeps ``b_hn = bias_hh_l0[2H:]`` apart (it sits inside
+r_t * (...)) and its b's n block is ``bias_ih_l0[2H:]`` alone. The cell is
+read from the parameters' shapes (:func:`cell_of`).
+
 Dropout, in training only (:func:`loss_and_grads` with masks; Keras'
 ``SimpleRNN(dropout, recurrent_dropout)``): each sequence n has one input
 mask m_x (F,) and one recurrent mask m_h (H,), drawn once by
@@ -28,8 +48,9 @@ exact gradient, with delta_t = dL/d(pre-activation of step t)::
     dL/dh_{t-1} += m_h * (W^T delta_t)
     dU = sum_t delta_t (m_x * x_t)^T     dW = sum_t delta_t (m_h * h_{t-1})^T
 
-Without masks (prediction, and training at rates 0) the recurrence is the
-unmasked one above, computed by loops that never see a mask.
+A gated cell reads m_x * x_t and m_h * h_{t-1} in all its gates' products
+(as Keras' GRU and LSTM; one mask each, shared by the gates); the GRU's
+update z_t * h_{t-1} and the LSTM's c_{t-1} are not dropped.
 
 Arrays are time-major: a batch ``X`` is (T, N, F), so that one time step is a
 contiguous slice. ``lengths`` (N,) gives each sequence's number of real steps;
@@ -50,25 +71,88 @@ Two gradients:
   through the attention scores A (the default everywhere).
 - ``"notes"``: the notes' simplification, kept to reproduce their printed
   numbers: the attention weights are held constant (no gradient through A)
-  and dL/dV uses h_t in place of Z_t.
+  and dL/dV uses h_t in place of Z_t. Elman cell only.
 """
 
 import numpy as np
 from scipy.linalg import blas as _blas
 
+# The Elman cell's parameters, the notes' names, in the order of the flat
+# parameter vector; see param_names for every cell.
 PARAM_NAMES = ("U", "W", "b", "V", "c")
 # L2 applies to the weight matrices only, as in scikit-learn's MLP (not biases).
 PENALIZED = ("U", "W", "V")
+CELLS = ("elman", "gru", "lstm")
+N_GATES = {"elman": 1, "gru": 3, "lstm": 4}
 
 
-def init_params(n_features, hidden_size, n_outputs, random_state, dtype=np.float64):
-    """Draw initial parameters for tanh recurrences.
+def param_names(cell="elman"):
+    """The names of a cell's parameters, in the flat parameter vector's order.
+
+    Parameters
+    ----------
+    cell : {"elman", "gru", "lstm"}, default="elman"
+        The recurrence.
+
+    Returns
+    -------
+    names : tuple of str
+
+    Examples
+    --------
+    >>> param_names("gru")
+    ('U', 'W', 'b', 'b_hn', 'V', 'c')
+    """
+    if cell == "gru":
+        return ("U", "W", "b", "b_hn", "V", "c")
+    return PARAM_NAMES
+
+
+def cell_of(params):
+    """The cell that parameters belong to, read from the shape of W (G H, H).
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        At least ``W``.
+
+    Returns
+    -------
+    cell : {"elman", "gru", "lstm"}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cell_of({"W": np.zeros((12, 3))})
+    'lstm'
+    """
+    rows, H = params["W"].shape
+    return {1: "elman", 3: "gru", 4: "lstm"}[rows // H]
+
+
+def init_params(
+    n_features,
+    hidden_size,
+    n_outputs,
+    random_state,
+    dtype=np.float64,
+    cell="elman",
+):
+    """Draw initial parameters.
 
     ``U`` and ``V`` use Glorot-uniform bounds ``sqrt(6 / (fan_in + fan_out))``
-    (as scikit-learn's MLP does for tanh). ``W`` is a random orthogonal
-    matrix: its singular values are all 1, so a gradient propagated back
-    through many steps neither explodes nor vanishes from the initialisation
-    alone (Saxe et al., 2014). Biases start at zero.
+    (as scikit-learn's MLP does for tanh); for a gated cell, each gate's
+    (H, F) block of ``U`` has the bound of an (H, F) matrix. ``W`` (each
+    gate's (H, H) block) is a random orthogonal matrix: its singular values
+    are all 1, so a gradient propagated back through many steps neither
+    explodes nor vanishes from the initialisation alone (Saxe et al., 2014).
+    Biases start at zero, except the LSTM's forget gate at 1, so that
+    c_{t-1} is kept rather than halved at the start of training
+    (Jozefowicz et al., 2015). This is Keras' initialisation of its RNN
+    layers (``glorot_uniform``, ``orthogonal``, ``unit_forget_bias``), with
+    Glorot bounds per gate; PyTorch draws every weight from
+    uniform(-1/sqrt(H), 1/sqrt(H)) instead, whose recurrent matrices are
+    far from orthogonal at large H.
 
     Parameters
     ----------
@@ -82,11 +166,14 @@ def init_params(n_features, hidden_size, n_outputs, random_state, dtype=np.float
         The source of randomness.
     dtype : dtype, default=np.float64
         The dtype of the returned arrays.
+    cell : {"elman", "gru", "lstm"}, default="elman"
+        The recurrence: G = 1, 3 or 4 gates.
 
     Returns
     -------
     params : dict of str to ndarray
-        ``U`` (H, F), ``W`` (H, H), ``b`` (H,), ``V`` (K, H), ``c`` (K,).
+        ``U`` (G H, F), ``W`` (G H, H), ``b`` (G H,), for the GRU ``b_hn``
+        (H,), ``V`` (K, H), ``c`` (K,); in :func:`param_names` order.
 
     Examples
     --------
@@ -96,15 +183,27 @@ def init_params(n_features, hidden_size, n_outputs, random_state, dtype=np.float
     {'U': (4, 3), 'W': (4, 4), 'b': (4,), 'V': (2, 4), 'c': (2,)}
     >>> bool(np.allclose(p["W"] @ p["W"].T, np.eye(4)))
     True
+    >>> init_params(3, 4, 2, np.random.RandomState(0), cell="lstm")["b"]
+    array([0., 0., 0., 0., 1., 1., 1., 1., 0., 0., 0., 0., 0., 0., 0., 0.])
     """
     H, F, K = hidden_size, n_features, n_outputs
+    G = N_GATES[cell]
     bound_U = np.sqrt(6.0 / (F + H))
     bound_V = np.sqrt(6.0 / (H + K))
-    U = random_state.uniform(-bound_U, bound_U, (H, F))
-    Q, R = np.linalg.qr(random_state.standard_normal((H, H)))
-    W = Q * np.sign(np.diag(R))  # sign fix makes Q uniformly distributed
+    U = random_state.uniform(-bound_U, bound_U, (G * H, F))
+    blocks = []
+    for _ in range(G):
+        Q, R = np.linalg.qr(random_state.standard_normal((H, H)))
+        blocks.append(Q * np.sign(np.diag(R)))  # sign fix: Q uniformly distributed
+    W = blocks[0] if G == 1 else np.concatenate(blocks)
     V = random_state.uniform(-bound_V, bound_V, (K, H))
-    params = {"U": U, "W": W, "b": np.zeros(H), "V": V, "c": np.zeros(K)}
+    b = np.zeros(G * H)
+    if cell == "lstm":
+        b[H : 2 * H] = 1.0  # the forget gate's bias
+    params = {"U": U, "W": W, "b": b}
+    if cell == "gru":
+        params["b_hn"] = np.zeros(H)
+    params.update(V=V, c=np.zeros(K))
     return {name: np.ascontiguousarray(a, dtype=dtype) for name, a in params.items()}
 
 
@@ -184,99 +283,308 @@ def _buffer(workspace, name, shape, dtype):
 # cannot): one call per step of the recurrence and of its backward pass.
 _GEMM = {np.dtype(np.float32): _blas.sgemm, np.dtype(np.float64): _blas.dgemm}
 
+# The gates whose activation is the sigmoid, by block (PyTorch's order).
+_SIGMOID_GATES = {"elman": (), "gru": (0, 1), "lstm": (0, 1, 3)}
 
-def _steps_forward(h, W):
-    """h_t = tanh(h_t + h_{t-1} W^T) for t = 0..T-1 in place (h_{-1} = 0).
 
-    ``h`` (T, N, H) holds the input projections U x_t + b on entry.
+def _forward_layout(params, cell):
+    """U, W, b as the forward pass reads them: the sigmoid gates' rows halved.
+
+    sigmoid(x) = (1 + tanh(x / 2)) / 2, and numpy's tanh is several times
+    faster than scipy's expit; with those rows halved (exact: a power of
+    two) the product lands as x / 2, so that a step's activations are one
+    tanh and one affine map. The Elman cell's arrays are returned as they are.
     """
-    T = h.shape[0]
-    tanh = np.tanh
-    tanh(h[0], out=h[0])
+    U, W, b = params["U"], params["W"], params["b"]
+    if cell == "elman":
+        return U, W, b
+    H = W.shape[1]
+    half = np.ones(W.shape[0], np.result_type(U, W, b))
+    for gate in _SIGMOID_GATES[cell]:
+        half[gate * H : (gate + 1) * H] = 0.5
+    return U * half[:, None], W * half[:, None], b * half
+
+
+class _Elman:
+    """The notes' cell, h_t = tanh(U x_t + b + W h_{t-1}).
+
+    Every cell has the same interface, which :func:`_steps_forward` and
+    :func:`_steps_backward` drive: ``product`` (T, N, G H) is where the
+    driver adds the recurrent product W h_{t-1} of step t (holding the
+    input projection U x_t + b on entry), ``step(t)`` computes h_t from it,
+    ``start_backward(dh)`` prepares the backward pass, ``back_step(t)``
+    turns dL/dh_t into ``d_product[t]``, dL/d(W h_{t-1}) (and adds to
+    dL/dh_{t-1} what does not flow through W), and ``finish_backward``
+    returns dL/d(U x_t + b) for every step and adds any other gradient.
+    """
+
+    projection_buffer = "h"  # U x_t + b becomes h_t in place
+
+    def __init__(self, projection, params, workspace):
+        self.h = self.product = projection
+
+        # A closure, not a method: the loop calls it T times per batch.
+        def step(t, h=projection, tanh=np.tanh):
+            tanh(h[t], out=h[t])
+
+        self.step = step
+
+    def start_backward(self, dh, workspace):
+        g = _buffer(workspace, "tanh_grad", self.h.shape, dh.dtype)
+        np.multiply(self.h, self.h, out=g)
+        np.subtract(1.0, g, out=g)  # tanh' = 1 - h^2, for every step at once
+        self.g, self.dh = g, dh
+        self.d_product = dh  # delta_t = dL/d(pre-activation) overwrites dh_t
+
+        def back_step(t, dh=dh, g=g, multiply=np.multiply):
+            multiply(dh[t], g[t], out=dh[t])
+
+        self.back_step = back_step
+
+    def finish_backward(self, grads):
+        return self.dh
+
+
+class _GRU:
+    """PyTorch's GRU cell (see the module docstring), gates r, z, n.
+
+    ``gates`` (T, N, 3H) holds r_t, z_t and W_n h_{t-1} + b_hn (which n_t
+    reads inside r_t * (...) and the backward pass reads again); ``n`` (T,
+    N, H) holds U_n x_t + b_n, then n_t.
+    """
+
+    projection_buffer = "gates"
+
+    def __init__(self, projection, params, workspace):
+        T, N, G = projection.shape
+        H = self.H = G // 3
+        dtype = projection.dtype
+        self.n = _buffer(workspace, "gru_n", (T, N, H), dtype)
+        self.n[...] = projection[:, :, 2 * H :]
+        projection[:, :, 2 * H :] = params["b_hn"]  # the product adds W_n h_{t-1}
+        self.gates = self.product = projection
+        self.h = _buffer(workspace, "h", (T, N, H), dtype)
+        self.tmp = _buffer(workspace, "cell_tmp", (N, H), dtype)
+
+    def step(self, t):
+        H = self.H
+        gates = self.gates[t]
+        rz = gates[:, : 2 * H]
+        np.tanh(rz, out=rz)  # of the halved pre-activations:
+        rz *= 0.5
+        rz += 0.5  # r_t, z_t = sigmoid(...)
+        r, z, hn = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H :]
+        n, h = self.n[t], self.h[t]
+        np.multiply(r, hn, out=self.tmp)
+        n += self.tmp
+        np.tanh(n, out=n)
+        if t == 0:  # h_0 = (1 - z) n, as h_{-1} = 0
+            np.multiply(z, n, out=h)
+            np.subtract(n, h, out=h)
+        else:  # h_t = n + z (h_{t-1} - n)
+            np.subtract(self.h[t - 1], n, out=h)
+            h *= z
+            h += n
+
+    def start_backward(self, dh, workspace):
+        # dL/d(pre-activations) = dL/dh_t times factors known from the
+        # forward pass, computed for every step at once:
+        #   n:  (1 - z)(1 - n^2)             = A_n
+        #   r:  (W_n h + b_hn) r (1 - r) A_n  = A_r
+        #   z:  (h_{t-1} - n) z (1 - z)       = A_z
+        # and inside the recurrent product the n block is A_n r.
+        T, N, H = self.h.shape
+        dtype = dh.dtype
+        g4 = self.gates.reshape(T, N, 3, H)
+        r, z, hn, n = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], self.n
+        A = _buffer(workspace, "gate_grads", (T, N, 3, H), dtype)
+        A_r, A_z, A_n = A[:, :, 0], A[:, :, 1], A[:, :, 2]
+        np.multiply(n, n, out=A_n)
+        np.subtract(1.0, A_n, out=A_n)
+        np.subtract(1.0, z, out=A_z)
+        A_n *= A_z
+        np.subtract(1.0, r, out=A_r)
+        A_r *= r
+        A_r *= hn
+        A_r *= A_n
+        np.negative(n[0], out=self.tmp)  # h_{-1} - n_0 = -n_0
+        A_z *= z
+        A_z[0] *= self.tmp
+        h_minus_n = _buffer(workspace, "gru_h_minus_n", (T - 1, N, H), dtype)
+        np.subtract(self.h[:-1], n[1:], out=h_minus_n)
+        A_z[1:] *= h_minus_n
+        P = _buffer(workspace, "d_product", (T, N, 3, H), dtype)
+        P[:, :, :2] = A[:, :, :2]
+        np.multiply(A_n, r, out=P[:, :, 2])
+        self.A, self.P, self.dh, self.z = A, P, dh, z
+        self.d_product = P.reshape(T, N, 3 * H)
+
+    def back_step(self, t):
+        dh = self.dh[t]
+        np.multiply(self.P[t], dh[:, None, :], out=self.P[t])
+        if t:  # h_t = ... + z h_{t-1}: the path that skips W
+            np.multiply(dh, self.z[t], out=self.tmp)
+            self.dh[t - 1] += self.tmp
+
+    def finish_backward(self, grads):
+        T, N, _, H = self.A.shape
+        np.multiply(self.A, self.dh[:, :, None, :], out=self.A)
+        grads["b_hn"] = self.P[:, :, 2].sum(axis=(0, 1))
+        return self.A.reshape(T, N, 3 * H)
+
+
+class _LSTM:
+    """PyTorch's LSTM cell (see the module docstring), gates i, f, g, o.
+
+    ``gates`` (T, N, 4H) holds i_t, f_t, g_t, o_t; ``c`` the cell states
+    c_t and ``tanh_c`` tanh(c_t).
+    """
+
+    projection_buffer = "gates"
+
+    def __init__(self, projection, params, workspace):
+        T, N, G = projection.shape
+        H = G // 4
+        dtype = projection.dtype
+        self.gates = self.product = projection
+        self.g4 = projection.reshape(T, N, 4, H)
+        self.c = _buffer(workspace, "lstm_c", (T, N, H), dtype)
+        self.tanh_c = _buffer(workspace, "lstm_tanh_c", (T, N, H), dtype)
+        self.h = _buffer(workspace, "h", (T, N, H), dtype)
+        self.tmp = _buffer(workspace, "cell_tmp", (N, H), dtype)
+        # After one tanh over a step's gates (the sigmoid gates' halved),
+        # sigmoid(x) = 0.5 tanh(x / 2) + 0.5 for i, f, o; g stays tanh.
+        self.slope = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], dtype), H)
+        self.shift = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], dtype), H)
+
+    def step(self, t):
+        gates = self.gates[t]
+        np.tanh(gates, out=gates)
+        gates *= self.slope
+        gates += self.shift
+        g4 = self.g4[t]
+        i, f, g, o = g4[:, 0], g4[:, 1], g4[:, 2], g4[:, 3]
+        c = self.c[t]
+        np.multiply(i, g, out=c)
+        if t:
+            np.multiply(f, self.c[t - 1], out=self.tmp)
+            c += self.tmp
+        np.tanh(c, out=self.tanh_c[t])
+        np.multiply(o, self.tanh_c[t], out=self.h[t])
+
+    def start_backward(self, dh, workspace):
+        # With dc_t = dL/dc_t (through h_t and c_{t+1}):
+        #   di = dc g i (1 - i)   df = dc c_{t-1} f (1 - f)
+        #   dg = dc i (1 - g^2)   do = dh tanh(c) o (1 - o)
+        #   dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh(c)^2)
+        # The factors next to dc and dh are computed for every step at once.
+        T, N, _, H = self.g4.shape
+        dtype = dh.dtype
+        i, f, g, o = (self.g4[:, :, k] for k in range(4))
+        P = _buffer(workspace, "d_product", (T, N, 4, H), dtype)
+        for k, (gate, partner) in enumerate(((i, g), (f, None), (g, i), (o, None))):
+            out = P[:, :, k]
+            if k == 2:  # 1 - g^2
+                np.multiply(gate, gate, out=out)
+                np.subtract(1.0, out, out=out)
+            else:  # sigmoid' = s (1 - s)
+                np.subtract(1.0, gate, out=out)
+                out *= gate
+            if partner is not None:
+                out *= partner
+        P[0, :, 1] = 0.0  # c_{-1} = 0
+        P[1:, :, 1] *= self.c[:-1]
+        P[:, :, 3] *= self.tanh_c
+        through_h = _buffer(workspace, "lstm_dc_dh", (T, N, H), dtype)
+        np.multiply(self.tanh_c, self.tanh_c, out=through_h)
+        np.subtract(1.0, through_h, out=through_h)
+        through_h *= o
+        self.dc = _buffer(workspace, "lstm_dc", (N, H), dtype)
+        self.dc.fill(0.0)
+        self.P, self.dh, self.f, self.through_h = P, dh, f, through_h
+        self.d_product = P.reshape(T, N, 4 * H)
+
+    def back_step(self, t):
+        dc, dh = self.dc, self.dh[t]
+        np.multiply(dh, self.through_h[t], out=self.tmp)
+        dc += self.tmp
+        P = self.P[t]
+        np.multiply(P[:, :3], dc[:, None, :], out=P[:, :3])
+        np.multiply(P[:, 3], dh, out=P[:, 3])
+        dc *= self.f[t]  # what reaches c_{t-1}
+
+    def finish_backward(self, grads):
+        return self.d_product
+
+
+_CELLS = {"elman": _Elman, "gru": _GRU, "lstm": _LSTM}
+
+
+def _steps_forward(cell, W, recurrent_mask=None, workspace=None):
+    """Run the recurrence of any cell over t = 0..T-1, in place.
+
+    ``cell.product[t]`` += W (m_h * h_{t-1}) (one gemm for all gates), then
+    ``cell.step(t)``; h_{-1} = 0 adds nothing at t = 0.
+    """
+    h, product, step = cell.h, cell.product, cell.step
+    T, N, H = h.shape
+    multiply = np.multiply
     gemm = _GEMM.get(h.dtype)
     # W^T as a Fortran-ordered view of a C-ordered W: BLAS reads it in place.
     WT = np.ascontiguousarray(W, dtype=h.dtype).T
-    if gemm is None:  # pragma: no cover - only float32 and float64 reach here
-        for t in range(1, T):
-            h[t] += h[t - 1] @ WT
-            tanh(h[t], out=h[t])
-        return
+    if recurrent_mask is not None:
+        mask = recurrent_mask.astype(h.dtype, copy=False)
+        dropped = _buffer(workspace, "h_dropped", (N, H), h.dtype)  # m * h_{t-1}
+    step(0)
     for t in range(1, T):
-        # h_t^T += W h_{t-1}^T, on the Fortran-ordered transposes (same memory)
-        c = h[t].T
-        res = gemm(1.0, WT, h[t - 1].T, 1.0, c, 1, 0, 1)
-        if res is not c:  # pragma: no cover - f2py had to copy: write it back
-            h[t] = res.T
-        tanh(h[t], out=h[t])
-
-
-def _steps_backward(dh, g, W):
-    """delta_t = (dh_t + delta_{t+1} W) * g_t for t = T-1..0, in place in dh."""
-    T = dh.shape[0]
-    multiply = np.multiply
-    gemm = _GEMM.get(dh.dtype)
-    WT = np.ascontiguousarray(W, dtype=dh.dtype).T
-    for t in range(T - 1, 0, -1):
-        multiply(dh[t], g[t], out=dh[t])  # dL/d(pre-activation t)
-        if gemm is None:  # pragma: no cover
-            dh[t - 1] += dh[t] @ W
-            continue
-        # dh_{t-1}^T += W^T delta_t^T, in place
-        c = dh[t - 1].T
-        res = gemm(1.0, WT, dh[t].T, 1.0, c, 0, 0, 1)
-        if res is not c:  # pragma: no cover - f2py had to copy: write it back
-            dh[t - 1] = res.T
-    multiply(dh[0], g[0], out=dh[0])
-
-
-# The loops with a recurrent dropout mask: separate functions, so that the
-# loops above (every prediction, and training without dropout) stay as they
-# are. The mask m (N, H) multiplies h_{t-1} before W.
-
-
-def _steps_forward_masked(h, W, mask, workspace=None):
-    """h_t = tanh(h_t + (m * h_{t-1}) W^T) for t = 0..T-1 in place."""
-    T, N, H = h.shape
-    tanh = np.tanh
-    multiply = np.multiply
-    tanh(h[0], out=h[0])
-    gemm = _GEMM.get(h.dtype)
-    WT = np.ascontiguousarray(W, dtype=h.dtype).T
-    mask = mask.astype(h.dtype, copy=False)
-    dropped = _buffer(workspace, "h_dropped", (N, H), h.dtype)  # m * h_{t-1}
-    for t in range(1, T):
-        multiply(h[t - 1], mask, out=dropped)
+        previous = h[t - 1]
+        if recurrent_mask is not None:
+            previous = multiply(previous, mask, out=dropped)
         if gemm is None:  # pragma: no cover - only float32 and float64 reach here
-            h[t] += dropped @ WT
+            product[t] += previous @ WT
         else:
-            c = h[t].T
-            res = gemm(1.0, WT, dropped.T, 1.0, c, 1, 0, 1)
+            # product_t^T += W previous^T, on the Fortran-ordered transposes
+            c = product[t].T
+            res = gemm(1.0, WT, previous.T, 1.0, c, 1, 0, 1)
             if res is not c:  # pragma: no cover - f2py had to copy: write it back
-                h[t] = res.T
-        tanh(h[t], out=h[t])
+                product[t] = res.T
+        step(t)
 
 
-def _steps_backward_masked(dh, g, W, mask, workspace=None):
-    """delta_t = (dh_t + m * (delta_{t+1} W)) * g_t, t = T-1..0, in place."""
+def _steps_backward(cell, W, recurrent_mask=None, workspace=None):
+    """dL/dh_{t-1} += m_h * (W^T d_product_t) for t = T-1..1, after
+    ``cell.back_step(t)`` made d_product_t from the complete dL/dh_t."""
+    dh, back_step = cell.dh, cell.back_step
     T, N, H = dh.shape
     multiply = np.multiply
     gemm = _GEMM.get(dh.dtype)
     WT = np.ascontiguousarray(W, dtype=dh.dtype).T
-    mask = mask.astype(dh.dtype, copy=False)
-    back = _buffer(workspace, "dh_dropped", (N, H), dh.dtype)  # delta_t W
+    if recurrent_mask is not None:
+        mask = recurrent_mask.astype(dh.dtype, copy=False)
+        back = _buffer(workspace, "dh_dropped", (N, H), dh.dtype)  # W^T d_product_t
     for t in range(T - 1, 0, -1):
-        multiply(dh[t], g[t], out=dh[t])
+        back_step(t)
+        d_product = cell.d_product[t]
         if gemm is None:  # pragma: no cover
-            np.matmul(dh[t], W, out=back)
+            if recurrent_mask is None:
+                dh[t - 1] += d_product @ W
+            else:
+                dh[t - 1] += mask * (d_product @ W)
+        elif recurrent_mask is None:
+            # dh_{t-1}^T += W^T d_product_t^T, in place
+            c = dh[t - 1].T
+            res = gemm(1.0, WT, d_product.T, 1.0, c, 0, 0, 1)
+            if res is not c:  # pragma: no cover - f2py had to copy: write it back
+                dh[t - 1] = res.T
         else:
-            # back^T = W^T delta_t^T (beta = 0: whatever back held is ignored)
+            # back^T = W^T d_product_t^T (beta = 0: whatever back held is ignored)
             c = back.T
-            res = gemm(1.0, WT, dh[t].T, 0.0, c, 0, 0, 1)
+            res = gemm(1.0, WT, d_product.T, 0.0, c, 0, 0, 1)
             if res is not c:  # pragma: no cover - f2py had to copy: write it back
                 back[...] = res.T
-        multiply(back, mask, out=back)
-        dh[t - 1] += back
-    multiply(dh[0], g[0], out=dh[0])
+            multiply(back, mask, out=back)
+            dh[t - 1] += back
+    back_step(0)
 
 
 def dropout_masks(
@@ -392,12 +700,14 @@ def _log_softmax(scores, axis=-1):
 
 
 def hidden_states(params, X, workspace=None):
-    """Run the recurrence h_t = tanh(U x_t + W h_{t-1} + b) over a batch.
+    """Run the recurrence (h_t = tanh(U x_t + W h_{t-1} + b), or a gated
+    cell's) over a batch.
 
     Parameters
     ----------
     params : dict of str to ndarray
-        The parameters ``U, W, b`` (``V, c`` are not used).
+        The parameters ``U, W, b`` (and the GRU's ``b_hn``; ``V, c`` are not
+        used). Their shapes say which cell (see :func:`cell_of`).
     X : ndarray of shape (T, N, F)
         Time-major inputs; padding must be finite (zeros).
     workspace : Workspace, default=None
@@ -417,43 +727,50 @@ def hidden_states(params, X, workspace=None):
     >>> hidden_states(p, np.zeros((5, 4, 2))).shape
     (5, 4, 3)
     """
-    U, W, b = params["U"], params["W"], params["b"]
+    cell = cell_of(params)
+    U, W, b = _forward_layout(params, cell)
     T, N, F = X.shape
-    H = W.shape[0]
+    G_H = W.shape[0]  # G gates of H units
     dtype = np.result_type(X, U, W, b)
-    h = _buffer(workspace, "h", (T, N, H), dtype)
     batch_major = X.transpose(1, 0, 2)
-    if 4 * F >= 3 * H and batch_major.flags.c_contiguous and X.dtype == dtype:
+    if 4 * F >= 3 * G_H and batch_major.flags.c_contiguous and X.dtype == dtype:
         # A time-major view of batch-major data with many features per step
         # (predict passes one): U x_t for all steps in one matmul over X as it
-        # lies in memory, then one pass that adds b and turns the (N, T, H)
+        # lies in memory, then one pass that adds b and turns the (N, T, G H)
         # result time-major. Reading X once, in order, is what counts when X
         # is about as large as h or larger (measured up to 1.5x faster than
-        # building [X, 1] at F >= 3H/4; with fewer features, slower).
-        P = _buffer(workspace, "XU", (N, T, H), dtype)
+        # building [X, 1] at F >= 3H/4 for the Elman cell; with fewer
+        # features, slower).
+        P = _buffer(workspace, "XU", (N, T, G_H), dtype)
         np.matmul(
             batch_major.reshape(N * T, F),
             U.T.astype(dtype, copy=False),
-            out=P.reshape(N * T, H),
+            out=P.reshape(N * T, G_H),
         )
-        np.add(P.transpose(1, 0, 2), b, out=h)
-        _steps_forward(h, W)
-        return h
-    return _hidden_states(params, X, workspace)[0]
+        projection = _buffer(
+            workspace, _CELLS[cell].projection_buffer, (T, N, G_H), dtype
+        )
+        np.add(P.transpose(1, 0, 2), b, out=projection)
+        recurrence = _CELLS[cell](projection, params, workspace)
+        _steps_forward(recurrence, W)
+        return recurrence.h
+    return _hidden_states(params, X, workspace)[0].h
 
 
 def _hidden_states(params, X, workspace, input_mask=None, recurrent_mask=None):
-    """h, and the inputs with a column of ones ``X1`` (T, N, F + 1).
+    """The cell after its forward pass (h is ``.h``), and the inputs with a
+    column of ones ``X1`` (T, N, F + 1).
 
-    The bias rides in the input projection: h = [X, 1] @ [U, b]^T is one
-    matmul for every step, and in the backward pass [dU, db] is one matmul
+    The bias rides in the input projection: [X, 1] @ [U, b]^T is one matmul
+    for every step and gate, and in the backward pass [dU, db] is one matmul
     with X1 too. With an ``input_mask`` (N, F), X1 holds m_x * x_t (so that
     dU comes out right as well); with a ``recurrent_mask`` (N, H) the
     recurrence reads m_h * h_{t-1}.
     """
-    U, W, b = params["U"], params["W"], params["b"]
+    cell = cell_of(params)
+    U, W, b = _forward_layout(params, cell)
     T, N, F = X.shape
-    H = W.shape[0]
+    G_H = W.shape[0]
     dtype = np.result_type(X, U, W, b)
     X1 = _buffer(workspace, "X1", (T, N, F + 1), dtype)
     if input_mask is None:
@@ -461,16 +778,14 @@ def _hidden_states(params, X, workspace, input_mask=None, recurrent_mask=None):
     else:
         np.multiply(X, input_mask.astype(dtype, copy=False), out=X1[:, :, :F])
     X1[:, :, F] = 1.0
-    U1 = np.empty((H, F + 1), dtype)
+    U1 = np.empty((G_H, F + 1), dtype)
     U1[:, :F] = U
     U1[:, F] = b
-    h = _buffer(workspace, "h", (T, N, H), dtype)
-    np.matmul(X1.reshape(T * N, F + 1), U1.T, out=h.reshape(T * N, H))
-    if recurrent_mask is None:
-        _steps_forward(h, W)
-    else:
-        _steps_forward_masked(h, W, recurrent_mask, workspace)
-    return h, X1
+    projection = _buffer(workspace, _CELLS[cell].projection_buffer, (T, N, G_H), dtype)
+    np.matmul(X1.reshape(T * N, F + 1), U1.T, out=projection.reshape(T * N, G_H))
+    recurrence = _CELLS[cell](projection, params, workspace)
+    _steps_forward(recurrence, W, recurrent_mask, workspace)
+    return recurrence, X1
 
 
 def _last_step_attention(h, lengths, scale, attention):
@@ -538,7 +853,8 @@ def forward(
     Parameters
     ----------
     params : dict of str to ndarray
-        ``U, W, b, V, c``.
+        ``U, W, b, V, c`` (and the GRU's ``b_hn``); their shapes say which
+        cell (see :func:`cell_of`).
     X : ndarray of shape (T, N, F)
         Time-major inputs with finite (zero) padding.
     lengths : ndarray of shape (N,)
@@ -628,37 +944,37 @@ def _loss_and_dOmega(Omega, Y, sample_weight, loss):
     return value, dOmega
 
 
-def _backprop_through_time(params, X1, h, dh, workspace=None, recurrent_mask=None):
-    """Gradients of U, W, b given dL/dh_t from the outputs at every step.
+def _backprop_through_time(params, X1, cell, dh, workspace=None, recurrent_mask=None):
+    """Gradients of U, W, b (and b_hn) given dL/dh_t from the outputs.
 
     ``dh`` (T, N, H) holds the direct gradient of each h_t; the recurrence
-    adds what flows back from h_{t+1}. ``dh`` is overwritten with dL/d(pre-
-    activation), so that dW is one matmul after the loop. ``X1`` is the
+    adds what flows back from h_{t+1} (and the cell overwrites it for the
+    Elman cell). dW is one matmul after the loop, over the cell's dL/d(W
+    h_{t-1}) of every step; [dU, db] one over dL/d(U x_t + b). ``X1`` is the
     input with a column of ones (see :func:`_hidden_states`), masked if the
     forward pass masked it; ``recurrent_mask`` is the forward pass's m_h.
     """
+    h = cell.h
     T, N, H = h.shape
     F = X1.shape[2] - 1
-    g = _buffer(workspace, "tanh_grad", h.shape, dh.dtype)
-    np.multiply(h, h, out=g)
-    np.subtract(1.0, g, out=g)  # tanh' = 1 - h^2, for every step at once
+    cell.start_backward(dh, workspace)
+    _steps_backward(cell, params["W"], recurrent_mask, workspace)
+    grads = {}
+    d_input = cell.finish_backward(grads)
+    G_H = d_input.shape[2]
     if recurrent_mask is None:
-        _steps_backward(dh, g, params["W"])
         previous = h[:-1]
-    else:
-        _steps_backward_masked(dh, g, params["W"], recurrent_mask, workspace)
-        # what W multiplied: m_h * h_{t-1}
+    else:  # what W multiplied: m_h * h_{t-1}
         previous = _buffer(workspace, "h_previous", (T - 1, N, H), h.dtype)
         np.multiply(h[:-1], recurrent_mask.astype(h.dtype, copy=False), out=previous)
-    delta = dh.reshape(T * N, H)
     # [dU, db]^T in one matmul (this orientation is the faster one in BLAS
     # when F + 1 is not a multiple of the kernel's width)
-    dU1T = X1.reshape(T * N, F + 1).T @ delta
-    return {
-        "U": np.ascontiguousarray(dU1T[:F].T),
-        "W": dh[1:].reshape((T - 1) * N, H).T @ previous.reshape((T - 1) * N, H),
-        "b": dU1T[F].copy(),
-    }
+    dU1T = X1.reshape(T * N, F + 1).T @ d_input.reshape(T * N, G_H)
+    d_product = cell.d_product[1:].reshape((T - 1) * N, G_H)
+    grads["U"] = np.ascontiguousarray(dU1T[:F].T)
+    grads["W"] = d_product.T @ previous.reshape((T - 1) * N, H)
+    grads["b"] = dU1T[F].copy()
+    return grads
 
 
 def loss_and_grads(
@@ -687,7 +1003,8 @@ def loss_and_grads(
     Parameters
     ----------
     params : dict of str to ndarray
-        ``U, W, b, V, c``.
+        ``U, W, b, V, c`` (and the GRU's ``b_hn``); their shapes say which
+        cell (see :func:`cell_of`).
     X : ndarray of shape (T, N, F)
         Time-major inputs with finite (zero) padding.
     lengths : ndarray of shape (N,)
@@ -710,7 +1027,8 @@ def loss_and_grads(
         Strength of the L2 penalty on U, W and V.
     gradient : {"exact", "notes"}, default="exact"
         ``"notes"`` computes the notes' simplified gradient (attention
-        weights held constant, dL/dV taken from h_t instead of Z_t).
+        weights held constant, dL/dV taken from h_t instead of Z_t); for
+        the Elman cell only (a ValueError for a gated cell).
     workspace : Workspace, default=None
         Scratch buffers to reuse across calls (see :class:`Workspace`).
     input_mask : ndarray of shape (N, F), default=None
@@ -735,12 +1053,19 @@ def loss_and_grads(
     >>> sorted(grads), grads["W"].shape
     (['U', 'V', 'W', 'b', 'c'], (3, 3))
     """
+    cell = cell_of(params)
+    if gradient != "exact" and cell != "elman":
+        raise ValueError(
+            f"gradient={gradient!r} is the notes' simplified gradient of the "
+            f"Elman cell; the {cell!r} cell has the exact gradient only."
+        )
     V = params["V"]
     T, N, _ = X.shape
     dtype = X.dtype
     w = np.ones(N, dtype) if sample_weight is None else sample_weight.astype(dtype)
     scale = float(scale)
-    h, X1 = _hidden_states(params, X, workspace, input_mask, recurrent_mask)
+    recurrence, X1 = _hidden_states(params, X, workspace, input_mask, recurrent_mask)
+    h = recurrence.h
     dh = _buffer(workspace, "dh", h.shape, h.dtype)
     exact = gradient == "exact"
 
@@ -814,7 +1139,9 @@ def loss_and_grads(
                 dhb += np.matmul(dA, hb)
                 dhb += np.matmul(dA.transpose(0, 2, 1), hb)
         dc_rows = dOmega_real
-    grads = _backprop_through_time(params, X1, h, dh, workspace, recurrent_mask)
+    grads = _backprop_through_time(
+        params, X1, recurrence, dh, workspace, recurrent_mask
+    )
     grads["V"] = dV
     grads["c"] = (dOmega if output == "last" else dc_rows).sum(axis=0)
     if l2:
@@ -822,5 +1149,5 @@ def loss_and_grads(
             value += 0.5 * l2 * float(np.vdot(params[name], params[name]))
             grads[name] += l2 * params[name]
     return float(value), {
-        name: grads[name].astype(dtype, copy=False) for name in PARAM_NAMES
+        name: grads[name].astype(dtype, copy=False) for name in param_names(cell)
     }

@@ -8,9 +8,9 @@ from sklearn_attnrnn import _network
 LENGTHS = np.array([6, 1, 3, 6, 2])
 
 
-def _problem(output, loss, seed=0, F=3, H=5, K=4):
+def _problem(output, loss, seed=0, F=3, H=5, K=4, cell="elman"):
     rng = np.random.RandomState(seed)
-    params = _network.init_params(F, H, K, rng)
+    params = _network.init_params(F, H, K, rng, cell=cell)
     for name in params:  # move biases off zero so that every term matters
         params[name] = params[name] + 0.3 * rng.randn(*params[name].shape)
     T, N = LENGTHS.max(), len(LENGTHS)

@@ -1,0 +1,208 @@
+"""The gated cells of the core: PyTorch's equations, exact gradients."""
+
+import numpy as np
+import pytest
+import test_network
+from test_network import LENGTHS, _numerical_grads
+
+from sklearn_attnrnn import _network
+
+GATED = ["gru", "lstm"]
+
+
+def _problem(cell, output="last", loss="log_loss", F=3):
+    return test_network._problem(output, loss, F=F, cell=cell)
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _reference_hidden_states(params, X, input_mask=None, recurrent_mask=None):
+    """PyTorch's nn.GRU / nn.LSTM equations, step by step, with Keras' masks."""
+    U, W, b = params["U"], params["W"], params["b"]
+    H = W.shape[1]
+    T, N, _ = X.shape
+    h, c = np.zeros((N, H)), np.zeros((N, H))
+    m_x = 1.0 if input_mask is None else input_mask
+    m_h = 1.0 if recurrent_mask is None else recurrent_mask
+    out = []
+    for t in range(T):
+        x_part = (m_x * X[t]) @ U.T + b
+        h_part = (m_h * h) @ W.T
+        if "b_hn" in params:  # GRU: r, z, n
+            r = _sigmoid(x_part[:, :H] + h_part[:, :H])
+            z = _sigmoid(x_part[:, H : 2 * H] + h_part[:, H : 2 * H])
+            n = np.tanh(x_part[:, 2 * H :] + r * (h_part[:, 2 * H :] + params["b_hn"]))
+            h = (1 - z) * n + z * h
+        else:  # LSTM: i, f, g, o
+            a = x_part + h_part
+            i, f = _sigmoid(a[:, :H]), _sigmoid(a[:, H : 2 * H])
+            g, o = np.tanh(a[:, 2 * H : 3 * H]), _sigmoid(a[:, 3 * H :])
+            c = f * c + i * g
+            h = o * np.tanh(c)
+        out.append(h)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("cell", ["elman", *GATED])
+def test_init_params_shapes_and_order(cell):
+    p = _network.init_params(7, 4, 3, np.random.RandomState(0), cell=cell)
+    G = _network.N_GATES[cell]
+    assert tuple(p) == _network.param_names(cell)
+    assert p["U"].shape == (G * 4, 7) and p["W"].shape == (G * 4, 4)
+    assert p["b"].shape == (G * 4,)
+    assert _network.cell_of(p) == cell
+    for gate in range(G):  # each gate's recurrent block is orthogonal
+        block = p["W"][gate * 4 : (gate + 1) * 4]
+        np.testing.assert_allclose(block @ block.T, np.eye(4), atol=1e-12)
+    assert np.abs(p["U"]).max() <= np.sqrt(6 / (7 + 4))
+    forget = np.zeros(G * 4, bool)
+    if cell == "lstm":
+        forget[4:8] = True
+    np.testing.assert_array_equal(p["b"], forget.astype(float))
+    if cell == "gru":
+        np.testing.assert_array_equal(p["b_hn"], 0.0)
+
+
+@pytest.mark.parametrize("cell", GATED)
+@pytest.mark.parametrize("n_features", [2, 40])
+def test_hidden_states_follow_pytorch_equations(cell, n_features):
+    # both input projections (through [X, 1] with few features, straight
+    # from batch-major data with many) against the equations step by step
+    params, _, _, _ = _problem(cell, F=n_features)
+    batch_major = np.random.RandomState(1).randn(4, 7, n_features)
+    expected = _reference_hidden_states(params, batch_major.transpose(1, 0, 2))
+    view = batch_major.transpose(1, 0, 2)
+    for X in (view, np.ascontiguousarray(view)):
+        np.testing.assert_allclose(
+            _network.hidden_states(params, X), expected, rtol=1e-12, atol=1e-14
+        )
+
+
+@pytest.mark.parametrize("cell", GATED)
+def test_hidden_states_equal_torch_modules_with_the_documented_mapping(cell):
+    torch = pytest.importorskip("torch")
+    params, X, _, _ = _problem(cell)
+    H = params["W"].shape[1]
+    module = (torch.nn.GRU if cell == "gru" else torch.nn.LSTM)(3, H).double()
+    bias_hh = np.zeros_like(params["b"])
+    if cell == "gru":
+        bias_hh[2 * H :] = params["b_hn"]
+    with torch.no_grad():
+        module.weight_ih_l0.copy_(torch.from_numpy(params["U"]))
+        module.weight_hh_l0.copy_(torch.from_numpy(params["W"]))
+        module.bias_ih_l0.copy_(torch.from_numpy(params["b"]))
+        module.bias_hh_l0.copy_(torch.from_numpy(bias_hh))
+        expected = module(torch.from_numpy(X))[0].numpy()
+    np.testing.assert_allclose(
+        _network.hidden_states(params, X), expected, rtol=1e-12, atol=1e-14
+    )
+
+
+@pytest.mark.parametrize("cell", GATED)
+@pytest.mark.parametrize("output", ["last", "every"])
+@pytest.mark.parametrize("attention", [True, False])
+@pytest.mark.parametrize("masks", ["none", "input", "recurrent", "both"])
+def test_gradients_match_finite_differences(cell, output, attention, masks):
+    loss = "log_loss" if output == "last" else "squared_error"
+    params, X, Y, w = _problem(cell, output, loss)
+    m_x, m_h = _network.dropout_masks(
+        np.random.RandomState(5), len(LENGTHS), 3, 5, 0.4, 0.4
+    )
+    assert (m_x == 0).any() and (m_h == 0).any()  # something is dropped
+    kwargs = dict(
+        loss=loss,
+        output=output,
+        attention=attention,
+        scale=0.4,
+        l2=0.05,
+        input_mask=m_x if masks in ("input", "both") else None,
+        recurrent_mask=m_h if masks in ("recurrent", "both") else None,
+    )
+    value, grads = _network.loss_and_grads(params, X, LENGTHS, Y, w, **kwargs)
+    assert tuple(grads) == _network.param_names(cell)
+    numerical = _numerical_grads(
+        params, lambda p: _network.loss_and_grads(p, X, LENGTHS, Y, w, **kwargs)[0]
+    )
+    for name in params:
+        err = np.abs(grads[name] - numerical[name]).max()
+        rel = err / max(np.abs(numerical[name]).max(), 1e-12)
+        assert rel < 1e-6, (name, rel)
+
+
+@pytest.mark.parametrize("cell", GATED)
+def test_masked_loss_is_the_masked_recurrence_of_the_equations(cell):
+    # Keras' masks: m_x on x_t and m_h on h_{t-1} in every gate's product;
+    # the GRU's z h_{t-1} and the LSTM's c_{t-1} undropped.
+    params, X, Y, w = _problem(cell)
+    m_x, m_h = _network.dropout_masks(
+        np.random.RandomState(5), len(LENGTHS), 3, 5, 0.4, 0.4
+    )
+    h = _reference_hidden_states(params, X, m_x, m_h)
+    h_last = h[LENGTHS - 1, np.arange(len(LENGTHS))]
+    log_p = _network.log_output_function(h_last @ params["V"].T + params["c"])
+    expected = -(w * log_p[np.arange(len(Y)), Y]).sum()
+    value, _ = _network.loss_and_grads(
+        params, X, LENGTHS, Y, w, attention=False, input_mask=m_x, recurrent_mask=m_h
+    )
+    assert value == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("cell", GATED)
+@pytest.mark.parametrize("output", ["last", "every"])
+def test_padding_never_reaches_the_result(cell, output):
+    params, X, Y, w = _problem(cell, output)
+    value, grads = _network.loss_and_grads(params, X, LENGTHS, Y, w, output=output)
+    longer = np.concatenate([X, np.zeros((3,) + X.shape[1:])])
+    for n, length in enumerate(LENGTHS):
+        longer[length:, n] = 7.0
+    if output == "every":
+        Y = np.concatenate([Y, np.zeros((3, Y.shape[1]), dtype=Y.dtype)])
+    value2, grads2 = _network.loss_and_grads(
+        params, longer, LENGTHS, Y, w, output=output
+    )
+    assert value2 == pytest.approx(value, rel=1e-12)
+    for name in grads:
+        np.testing.assert_allclose(grads2[name], grads[name], rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("cell", GATED)
+def test_float32_in_float32_out_and_close_to_float64(cell):
+    params, X, Y, w = _problem(cell)
+    p32 = {k: v.astype(np.float32) for k, v in params.items()}
+    m_x, m_h = _network.dropout_masks(
+        np.random.RandomState(5), len(LENGTHS), 3, 5, 0.4, 0.4, dtype=np.float32
+    )
+    kwargs = dict(input_mask=m_x, recurrent_mask=m_h)
+    loss32, grads32 = _network.loss_and_grads(
+        p32, X.astype(np.float32), LENGTHS, Y, w, **kwargs
+    )
+    loss64, grads64 = _network.loss_and_grads(params, X, LENGTHS, Y, w, **kwargs)
+    assert loss32 == pytest.approx(loss64, rel=1e-5)
+    for name in grads32:
+        assert grads32[name].dtype == np.float32
+        np.testing.assert_allclose(grads32[name], grads64[name], rtol=1e-3, atol=1e-5)
+    Omega32, _ = _network.forward(p32, X.astype(np.float32), LENGTHS)
+    assert Omega32.dtype == np.float32
+
+
+@pytest.mark.parametrize("cell", GATED)
+def test_the_notes_gradient_is_for_the_elman_cell_only(cell):
+    params, X, Y, w = _problem(cell)
+    with pytest.raises(ValueError, match="Elman cell"):
+        _network.loss_and_grads(params, X, LENGTHS, Y, w, gradient="notes")
+
+
+@pytest.mark.parametrize("cell", GATED)
+def test_a_workspace_reused_across_batch_shapes_gives_the_same_results(cell):
+    params, X, Y, w = _problem(cell)
+    workspace = _network.Workspace()
+    fresh = _network.loss_and_grads(params, X, LENGTHS, Y, w)
+    _network.loss_and_grads(
+        params, X[:3, :2], np.array([3, 1]), Y[:2], w[:2], workspace=workspace
+    )
+    reused = _network.loss_and_grads(params, X, LENGTHS, Y, w, workspace=workspace)
+    assert reused[0] == fresh[0]
+    for name in fresh[1]:
+        np.testing.assert_array_equal(reused[1][name], fresh[1][name])
