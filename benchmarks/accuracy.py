@@ -268,16 +268,34 @@ def _load_results(path):
 
 def _save(results, path):
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(results, indent=1))
     tmp.replace(path)
+
+
+def _store(path, record=None, meta=None, invocation=None):
+    """Add one fit (replacing an older one of the same data set, model and
+    seed), the machine or a finished invocation to the JSON file, read anew
+    each time so that several processes can share it."""
+    results = _load_results(path)
+    if record is not None:
+        key = (record["dataset"], record["model"], record["seed"])
+        results["runs"] = [
+            r for r in results["runs"] if (r["dataset"], r["model"], r["seed"]) != key
+        ] + [record]
+    if meta is not None:
+        results["meta"] = {**results["meta"], **meta}
+    if invocation is not None:
+        results["meta"].setdefault("invocations", []).append(invocation)
+    _save(results, path)
+    return results
 
 
 def _rnn_description(params, scale, text):
     """The exact estimator of a configuration, for the configs table."""
     shown = AttentionRNNClassifier(**params).get_params()
     keys = ("cell", "hidden_size", "learning_rate", "max_iter", "n_iter_no_change")
-    keys += ("min_iter", "tol", "alpha", "batch_size")
+    keys += ("tol", "alpha", "batch_size")
     settings = ", ".join(f"{k}={shown[k]!r}" for k in keys if k in shown)
     if text:
         return f"CharOneHotEncoder -> AttentionRNNClassifier({settings})"
@@ -301,11 +319,8 @@ def run(args):
         if args.no_baselines
         else args.baselines or (["majority class"] if args.quick else BASELINES)
     )
-    results = _load_results(args.json)
-    results["meta"] = {**results.get("meta", {}), **_machine()}
-    done = {
-        (r["dataset"], r["model"], r["seed"]): r for r in results["runs"]
-    }  # the newest of each, as the markdown shows them
+    results = _store(args.json, meta=_machine())
+    done = {(r["dataset"], r["model"], r["seed"]) for r in results["runs"]}
     started = time.perf_counter()
     for dataset in datasets:
         text = dataset in TEXT
@@ -333,12 +348,14 @@ def run(args):
             if args.resume and (dataset, label, seed) in done:
                 continue
             model = clone(model)
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             model.fit(X_train, y_train)
             fit_seconds = time.perf_counter() - start
-            start = time.perf_counter()
+            fit_cpu_seconds = time.process_time() - cpu_start
+            start, cpu_start = time.perf_counter(), time.process_time()
             accuracy = float(model.score(X_test, y_test))
             predict_seconds = time.perf_counter() - start
+            predict_cpu_seconds = time.process_time() - cpu_start
             last = model[-1] if hasattr(model, "steps") else model
             rnn = isinstance(last, AttentionRNNClassifier)
             record = {
@@ -347,7 +364,9 @@ def run(args):
                 "seed": seed,
                 "accuracy": accuracy,
                 "fit_seconds": fit_seconds,
+                "fit_cpu_seconds": fit_cpu_seconds,
                 "predict_seconds": predict_seconds,
+                "predict_cpu_seconds": predict_cpu_seconds,
                 "n_iter": int(last.n_iter_) if rnn else None,
                 "kind": "rnn" if rnn else "baseline",
                 "config": description,
@@ -356,21 +375,14 @@ def run(args):
                     timespec="seconds"
                 ),
             }
-            results["runs"] = [
-                r
-                for r in results["runs"]
-                if (r["dataset"], r["model"], r["seed"]) != (dataset, label, seed)
-            ] + [record]
-            _save(results, args.json)
+            _store(args.json, record=record)
             print(
                 f"  {label:45s} seed {seed}  accuracy {accuracy:.3f}  "
                 f"fit {fit_seconds:7.1f} s  epochs {record['n_iter']}",
                 flush=True,
             )
-    results["meta"]["last_run_seconds"] = time.perf_counter() - started
-    results["meta"]["last_run_argv"] = sys.argv[1:]
-    _save(results, args.json)
-    return results
+    invocation = {"argv": sys.argv[1:], "seconds": time.perf_counter() - started}
+    return _store(args.json, invocation=invocation)
 
 
 # ----------------------------------------------------------------------
@@ -387,9 +399,11 @@ def summarize(results):
         summary[key] = {
             "mean": float(accuracy.mean()),
             "std": float(accuracy.std()) if len(runs) > 1 else 0.0,
-            "fit_seconds": float(np.mean([r["fit_seconds"] for r in runs])),
-            "predict_seconds": float(
-                np.mean([r.get("predict_seconds", np.nan) for r in runs])
+            "fit_cpu_seconds": float(
+                np.mean([r.get("fit_cpu_seconds", np.nan) for r in runs])
+            ),
+            "predict_cpu_seconds": float(
+                np.mean([r.get("predict_cpu_seconds", np.nan) for r in runs])
             ),
             "epochs": float(np.mean([r["n_iter"] for r in runs]))
             if runs[0]["n_iter"]
@@ -441,7 +455,9 @@ def time_table(summary, models, datasets):
             if s is None:
                 row.append("—")
             else:
-                row.append(f"{s['fit_seconds']:.1f} / {s['predict_seconds']:.1f}")
+                row.append(
+                    f"{s['fit_cpu_seconds']:.1f} / {s['predict_cpu_seconds']:.2f}"
+                )
                 if s["epochs"]:
                     row[-1] += f" ({s['epochs']:.0f} ep.)"
         rows.append(row)
@@ -464,6 +480,27 @@ def _difference_table(summary, pairs, datasets):
         row.append(f"{ma - mb:+.3f}" if ma is not None and mb is not None else "—")
         rows.append(row)
     return _table(header, rows)
+
+
+def evidence(summary, pairs, datasets):
+    """One line per comparison: on how many numeric sets a beat b, by how much."""
+    lines = []
+    for title, a, b in pairs:
+        gains = {
+            d: summary[(d, a)]["mean"] - summary[(d, b)]["mean"]
+            for d in datasets
+            if d in NUMERIC and (d, a) in summary and (d, b) in summary
+        }
+        if not gains:
+            continue
+        best, worst = max(gains, key=gains.get), min(gains, key=gains.get)
+        wins = sum(g > 0 for g in gains.values())
+        lines.append(
+            f"- {title}: better on {wins} of {len(gains)} numeric sets, "
+            f"{np.mean(list(gains.values())):+.3f} on average (from "
+            f"{gains[worst]:+.3f} on {worst} to {gains[best]:+.3f} on {best})."
+        )
+    return "\n".join(lines)
 
 
 def targets(summary):
@@ -538,8 +575,10 @@ def markdown(results):
         "splits); the deterministic baselines were fitted once.",
         "### Test accuracy (mean ± standard deviation over the seeds)",
         accuracy_table(summary, models, datasets),
-        "### Time: fit / predict on the test set (seconds, mean over the seeds; "
-        "epochs run for the RNN)",
+        "### Time: fit / predict on the test set (CPU seconds, mean over the "
+        "seeds; epochs run for the RNN)",
+        "CPU time of the process, not wall-clock time: the machine was shared "
+        "with other jobs (the JSON holds both).",
         time_table(summary, models, datasets),
     ]
     pairs = [
@@ -558,6 +597,7 @@ def markdown(results):
         parts += [
             "### Differences in mean accuracy",
             _difference_table(summary, pairs, datasets),
+            evidence(summary, pairs, datasets),
         ]
     parts += ["### Targets (issue 12)", targets(summary) or "(not enough results)"]
     parts += [
@@ -575,10 +615,17 @@ def markdown(results):
         "`TfidfVectorizer(analyzer='char_wb', ngram_range=(1, 3))` then "
         "LogisticRegression(max_iter=1000).",
     ]
-    if "last_run_seconds" in meta:
+    if meta.get("invocations"):
+        total = sum(i["seconds"] for i in meta["invocations"])
         parts.append(
-            f"Last run of the script: {meta['last_run_seconds'] / 60:.1f} min "
-            f"(`{' '.join(meta.get('last_run_argv', [])) or 'no options'}`)."
+            f"Wall-clock time of the {len(meta['invocations'])} invocation(s) of "
+            f"the script that made this file: {total / 60:.1f} min in all, on "
+            "the shared machine: "
+            + "; ".join(
+                f"`{' '.join(i['argv']) or '(no options)'}` {i['seconds'] / 60:.1f} min"
+                for i in meta["invocations"]
+            )
+            + "."
         )
     return "\n\n".join(parts) + "\n"
 
