@@ -229,6 +229,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--markdown-only", action="store_true", help="tables from --json only"
     )
+    parser.add_argument("--title", default="Accuracy on real sequences")
     args = parser.parse_args(argv)
     unknown = set(args.models or ()) - set(RNN_MODELS)
     unknown |= set(args.baselines or ()) - set(BASELINES)
@@ -438,7 +439,12 @@ def accuracy_table(summary, models, datasets):
         row = [model]
         for d in datasets:
             s = summary.get((d, model))
-            row.append(f"{s['mean']:.3f} ± {s['std']:.3f}" if s else "—")
+            if s is None:
+                row.append("—")
+            elif s["seeds"] == 1:
+                row.append(f"{s['mean']:.3f} (seed 0 only)")
+            else:
+                row.append(f"{s['mean']:.3f} ± {s['std']:.3f}")
         mean = _numeric_mean(summary, model, numeric)
         row.append(f"**{mean:.3f}**" if mean is not None else "—")
         rows.append(row)
@@ -551,7 +557,7 @@ def targets(summary):
     return "\n".join(lines)
 
 
-def markdown(results):
+def markdown(results, title="Accuracy on real sequences"):
     """The markdown the docs include: machine, tables, configs, targets."""
     meta = results["meta"]
     summary = summarize(results)
@@ -566,7 +572,7 @@ def markdown(results):
     parts = [
         "<!-- Written by benchmarks/accuracy.py from benchmarks/results/"
         "accuracy.json; do not edit by hand. -->",
-        "## Accuracy on real sequences",
+        f"## {title}",
         f"sklearn_attnrnn {meta['sklearn_attnrnn']}, scikit-learn "
         f"{meta['scikit-learn']}, NumPy {meta['numpy']}, aeon {meta['aeon']}, "
         f"Python {meta['python']}; {meta['cpu']} ({meta['logical_cpus']} "
@@ -599,7 +605,8 @@ def markdown(results):
             _difference_table(summary, pairs, datasets),
             evidence(summary, pairs, datasets),
         ]
-    parts += ["### Targets (issue 12)", targets(summary) or "(not enough results)"]
+    if targets(summary):
+        parts += ["### Targets (issue 12)", targets(summary)]
     parts += [
         "### Configurations",
         "\n".join(
@@ -615,12 +622,20 @@ def markdown(results):
         "`TfidfVectorizer(analyzer='char_wb', ngram_range=(1, 3))` then "
         "LogisticRegression(max_iter=1000).",
     ]
+    cpu = sum(
+        r.get("fit_cpu_seconds", 0) + r.get("predict_cpu_seconds", 0)
+        for r in results["runs"]
+    )
+    parts.append(
+        f"CPU time of the {len(results['runs'])} fits and test-set predictions "
+        f"above: {cpu / 60:.1f} min."
+    )
     if meta.get("invocations"):
-        total = sum(i["seconds"] for i in meta["invocations"])
         parts.append(
-            f"Wall-clock time of the {len(meta['invocations'])} invocation(s) of "
-            f"the script that made this file: {total / 60:.1f} min in all, on "
-            "the shared machine: "
+            f"Wall-clock time of the {len(meta['invocations'])} completed "
+            "invocation(s) of the script that wrote this file (some may have "
+            "run side by side on the shared machine; interrupted ones are not "
+            "listed): "
             + "; ".join(
                 f"`{' '.join(i['argv']) or '(no options)'}` {i['seconds'] / 60:.1f} min"
                 for i in meta["invocations"]
@@ -635,7 +650,7 @@ def main(argv=None):
     args = parse_args(argv)
     with threadpool_limits(limits=1):
         results = _load_results(args.json) if args.markdown_only else run(args)
-    text = markdown(results)
+    text = markdown(results, args.title)
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(text)
     print(text)

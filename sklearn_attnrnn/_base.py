@@ -1055,8 +1055,9 @@ default="constant"
         Maximum number of epochs (passes over the data) per call to ``fit``;
         for "lbfgs", the maximum number of iterations. 500, not
         MLPClassifier's 200: on a small data set an epoch is a single Adam
-        step, and 200 left the RNN short of what it learns by 500
-        (benchmarks/results/accuracy.md).
+        step, and 500 raised the mean accuracy on the benchmark's numeric
+        sets (benchmarks/results/accuracy.md); where more epochs overfit
+        (the surnames), regularize (``alpha``, ``recurrent_dropout``).
 
     shuffle : bool, default=True
         Shuffle the samples at every epoch.
@@ -1110,7 +1111,7 @@ default="constant"
         Epochs without an improvement of ``tol`` before stopping. 50, not
         MLPClassifier's 10: an RNN's training loss often rests on a plateau
         for tens of epochs before it falls again, and 10 ended most fits
-        there (benchmarks/results/accuracy.md).
+        there (benchmarks/results/stopping_study.md).
 
     max_fun : int, default=15000
         Maximum number of loss evaluations of "lbfgs".
