@@ -36,9 +36,10 @@ split, in each configuration of ``--configs``:
   L2 setting measured on this data (the documentation's experiment log);
 - ``regularized``: dropout instead of a large L2 penalty,
   ``hidden_size=64, recurrent_dropout=0.3, dropout=0.1, learning_rate=3e-3,
-  max_iter=400, n_iter_no_change=50`` (dropout needs more epochs, and its
-  noisy training loss would stop the default ``n_iter_no_change=10`` early),
-  the best of the dropout settings measured (the same log).
+  max_iter=400, n_iter_no_change=50`` (measured with 0.2, whose defaults
+  were ``max_iter=200, n_iter_no_change=10``: dropout needs more epochs, and
+  its noisy training loss stopped that rule early), the best of the dropout
+  settings measured (the same log).
 
 Run it with::
 
