@@ -84,6 +84,8 @@ class SequenceStandardScaler(
     Every sequence keeps its length: padding steps stay NaN and never enter
     a statistic. float32 stays float32, and X is never modified.
 
+    Read more in the user guide: :ref:`scaling`.
+
     Parameters
     ----------
     per : {"feature", "sequence"}, default="feature"

@@ -507,6 +507,8 @@ def _n_step_features(X):
 def to_onnx(model, X, *, target_opset=None, options=None, name=None):
     """Convert a fitted model or pipeline to an ONNX model.
 
+    Read more in the user guide: :ref:`onnx`.
+
     Parameters
     ----------
     model : estimator or Pipeline
