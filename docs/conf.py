@@ -123,13 +123,20 @@ def write_benchmark_includes(app):
         title = BENCHMARK_TABLES.get(
             name, Path(name).stem.replace("_", " ").capitalize()
         )
+        # The file's own top headings become this page's third level,
+        # whatever level the script wrote them at.
+        levels = [
+            len(line) - len(line.lstrip("#"))
+            for line in (results / name).read_text(encoding="utf-8").splitlines()
+            if line.startswith("#")
+        ]
         lines += [
             f"## {title}",
             "",
             f"From `benchmarks/results/{name}`:",
             "",
             f"```{{include}} /../benchmarks/results/{name}",
-            ":heading-offset: 2",
+            f":heading-offset: {3 - min(levels, default=3)}",
             "```",
             "",
         ]
