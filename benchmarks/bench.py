@@ -901,8 +901,14 @@ def summary(rows):
 
 
 def markdown(results):
-    """The README's tables, from a results dict."""
-    lines = []
+    """The README's tables, from a results dict, after the machine and date."""
+    m = results.get("machine", {})
+    lines = [
+        f"Measured on {results.get('date', 'an unrecorded date')} on {m.get('cpu')} "
+        f"({m.get('cores')} cores), Python {m.get('python')}, NumPy {m.get('numpy')}, "
+        f"PyTorch {m.get('torch')}.",
+        "",
+    ]
     rows = results.get("grid", [])
     worst = summary(rows)
     cell = results.get("config", {}).get("cell", "elman")
@@ -1046,6 +1052,11 @@ def main(argv=None):
         "--out", help="results file (default: results.json, results_<cell>.json)"
     )
     parser.add_argument(
+        "--tables",
+        default=os.path.join(HERE, "results", "speed.md"),
+        help="where to write the markdown tables (the documentation shows them)",
+    )
+    parser.add_argument(
         "--markdown",
         metavar="JSON",
         help="print the README tables of a results file and exit",
@@ -1083,6 +1094,7 @@ def main(argv=None):
         print("torch is not installed: timing the NumPy side only.", file=sys.stderr)
 
     results = {
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "machine": machine_info(),
         "config": {
             **cfg,
@@ -1147,7 +1159,13 @@ def main(argv=None):
     results["seconds"] = time.perf_counter() - started
     with open(args.out, "w") as f:
         json.dump(results, f, indent=1)
-    print(f"\nDone in {results['seconds']:.0f} s; results in {args.out}")
+    os.makedirs(os.path.dirname(os.path.abspath(args.tables)), exist_ok=True)
+    with open(args.tables, "w") as f:
+        f.write(markdown(results) + "\n")
+    print(
+        f"\nDone in {results['seconds']:.0f} s; results in {args.out}, "
+        f"tables in {args.tables}"
+    )
     return 0
 
 

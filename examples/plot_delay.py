@@ -8,7 +8,7 @@ A delayed recurrent connection: where it helps and where it does not
 
 so that the state L steps back reaches step t in one hop, and its gradient
 goes back L steps in one hop instead of L (LSTNet's recurrent skip). See
-``docs/delay.rst`` for what the damaged note says and how it is read.
+:ref:`delay` for what the damaged note says and how it is read.
 
 Two measurements, each at the same settings with and without the delay,
 over the random seeds 0, 1 and 2 (initialisation and shuffling):

@@ -255,7 +255,27 @@ def _version():
     return __version__
 
 
-class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
+# Where the HTML repr of an estimator links to (scikit-learn's doc-link
+# protocol): the API page that autosummary writes for each public class.
+DOCS_URL = "https://sklearn-attnrnn.readthedocs.io/en/stable/"
+DOC_LINK_TEMPLATE = DOCS_URL + "api/generated/{estimator_module}.{estimator_name}.html"
+
+
+class DocLinkMixin:
+    """Link an estimator's HTML repr to its page in this package's API reference.
+
+    scikit-learn's HTML repr (in Jupyter) shows a "?" that links to the
+    estimator's documentation; without this it would point to scikit-learn's
+    site. A public class of the package inherits this before ``BaseEstimator``.
+    """
+
+    _doc_link_module = "sklearn_attnrnn"
+    _doc_link_template = DOC_LINK_TEMPLATE
+
+
+class BaseAttentionRNN(
+    DocLinkMixin, CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta
+):
     """Base class of the attention RNN estimators; not for direct use.
 
     See :class:`~sklearn_attnrnn.AttentionRNNClassifier` for the parameters.
@@ -316,7 +336,7 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         learning_rate=1e-3,
         learning_rate_schedule="constant",
         power_t=0.5,
-        max_iter=200,
+        max_iter=500,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -329,7 +349,7 @@ class BaseAttentionRNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
+        n_iter_no_change=50,
         max_fun=15000,
         max_grad_norm=5.0,
     ):
@@ -1386,37 +1406,22 @@ hidden_size : int, default=32
     cell : {"elman", "gru", "lstm"}, default="elman"
         The recurrence. ``"elman"`` is the notes' h_t = tanh(U x_t +
         W h_{t-1} + b); ``"gru"`` and ``"lstm"`` are PyTorch's ``nn.GRU``
-        (reset gate applied after the recurrent product, as cuDNN and
-        Keras' default) and ``nn.LSTM``, with the same attention and output
-        on top. The gated cells learn long-range dependencies that the
-        Elman cell's gradient loses (multiplied by W and tanh' at every
-        step), at 3x (GRU) and 4x (LSTM) the recurrent work per step and
-        parameters; the GRU is the cheaper of the two. Their parameters
-        carry over to and from PyTorch: ``U_ = weight_ih_l0``, ``W_ =
-        weight_hh_l0``; for the LSTM ``b_ = bias_ih_l0 + bias_hh_l0``; for
-        the GRU ``b_hn_ = bias_hh_l0[2H:]``, and ``b_`` is ``bias_ih_l0``
-        plus ``bias_hh_l0`` with its n block (``[2H:]``) left out (set
-        ``bias_ih_l0 = b_`` and ``bias_hh_l0 = [0, 0, b_hn_]`` the other
-        way). Dropout drops inputs and h_{t-1} in every gate's product with
-        one mask each, as Keras' GRU and LSTM. The LSTM's forget-gate bias
-        starts at 1 (Keras' ``unit_forget_bias``), the other biases at 0,
-        each gate's U block Glorot-uniform and W block orthogonal.
-        ``warm_start`` and ``partial_fit`` cannot change the cell.
+        (reset gate applied after the recurrent product) and ``nn.LSTM``,
+        with the same attention and output on top, and weights that carry
+        over to and from PyTorch. The gated cells keep information over
+        long sequences, at 3x (GRU) and 4x (LSTM) the recurrent work per
+        step. ``warm_start`` and ``partial_fit`` cannot change the cell.
+        See :ref:`cells`.
 
     attention : bool, default=True
         Read the output from the attention context Z_T (True) or, as the plain
-        Elman RNN of the notes' seed 003, from the last hidden state h_T.
+        Elman RNN of the notes' seed 003, from the last hidden state h_T. See
+        :ref:`model-equations`.
 
     attention_scores : {"dot", "scaled"}, default="dot"
-        How the attention scores are computed. ``"dot"`` is the notes' raw dot
-        product A_T,i = h_i . h_T; ``"scaled"`` divides it by sqrt(H), as
-        Transformers do. The raw dot product is the default because it was
-        measured to be as accurate or better, and more stable across seeds, on
-        every dataset tried (README, "Training on real sequences"): since
-        |h| <= 1 the scores are small already, and dividing them by sqrt(H)
-        leaves the attention almost uniform, so that on long sequences (digits
-        read pixel by pixel, 64 steps) training stalls on a plateau for some
-        seeds (accuracy spread 0.57 scaled against 0.07 dot at H=32).
+        ``"dot"`` is the notes' raw dot product A_T,i = h_i . h_T;
+        ``"scaled"`` divides it by sqrt(H), as Transformers do. The default
+        was chosen by measurement: see :ref:`model-attention-scores`.
 
     solver : {"adam", "sgd", "lbfgs"}, default="adam"
         The optimizer. ``"lbfgs"`` is full-batch L-BFGS-B through scipy (the
@@ -1429,38 +1434,20 @@ hidden_size : int, default=32
 
     dropout : float in [0, 1), default=0.0
         Fraction of the input features dropped during training, as Keras'
-        ``SimpleRNN(dropout=...)``: each training sequence of a mini-batch
-        draws one Bernoulli mask over the features of x_t, the same at every
-        step of the sequence (Keras' convention), and the recurrence reads
-        ``U (m_x * x_t)``; with one-hot characters, a dropped feature is
-        one letter of the alphabet, hidden from that whole sequence. Kept
-        features are scaled by 1 / (1 - dropout)
-        (inverted dropout), so that nothing changes at prediction:
-        ``predict``, ``predict_proba``, ``score``, ``attention_weights`` and
-        the validation score of early stopping never drop. The masks come
-        from ``random_state``'s stream, so fits stay reproducible. Needs
-        ``solver="adam"`` or ``"sgd"``. The default 0 draws nothing and
-        leaves ``fit`` exactly as without the parameter; dropout slows
-        training down and pays off on small data sets that overfit (see
-        ``recurrent_dropout``), so it is an opt-in, as in Keras.
+        ``SimpleRNN(dropout=...)``: one Bernoulli mask per training sequence,
+        the same at every step, kept features scaled by 1 / (1 - dropout).
+        Prediction, scoring and early stopping's validation score never drop.
+        The masks come from ``random_state``; the default 0 draws nothing.
+        Needs ``solver="adam"`` or ``"sgd"``. See :ref:`training-dropout`.
 
     recurrent_dropout : float in [0, 1), default=0.0
         Fraction of the units of h_{t-1} dropped in the recurrence during
         training, as Keras' ``SimpleRNN(recurrent_dropout=...)``:
-        h_t = tanh(U x_t + W (m_h * h_{t-1}) + b) with one Bernoulli mask m_h
-        per sequence, shared by all its steps (variational dropout, Gal and
-        Ghahramani, 2016), kept units scaled by 1 / (1 - recurrent_dropout).
-        The attention and the output read h_t undropped. Training only, as
-        for ``dropout``. On the surnames of the README ("Training on real
-        sequences") 0.2 raises the test accuracy from 0.560 to 0.610 at the
-        other defaults. The default 0 keeps ``fit`` as it was.
-        With either dropout the training loss is noisy (each epoch sees
-        other masks), so that the stopping rule on it (``tol``,
-        ``n_iter_no_change``) may end training early: raise
-        ``n_iter_no_change`` (and ``max_iter``: dropout needs more epochs),
-        or use ``early_stopping=True``, whose validation score is computed
-        without dropout (on small data the held-out share may cost more
-        than it saves: README, "Training on real sequences").
+        h_t = tanh(U x_t + W (m_h * h_{t-1}) + b), with one mask m_h per
+        sequence shared by all its steps, kept units scaled by
+        1 / (1 - recurrent_dropout); training only, as ``dropout``. With
+        either dropout the training loss is noisy: raise
+        ``n_iter_no_change`` and ``max_iter``. See :ref:`training-dropout`.
 
     delay : int >= 2 or None, default=None
         L of a delayed recurrent connection (the notes' seed 000, read as
@@ -1471,7 +1458,7 @@ hidden_size : int, default=32
         units of h_{t-L} as of h_{t-1}. None (the default) has no R and fits
         exactly as without the parameter. Elman cell only (with a gated
         ``cell`` a delay is a ValueError).
-        See docs/delay.rst.
+        See :ref:`delay`.
 
     batch_size : int or "auto", default="auto"
         Mini-batch size of the stochastic solvers; ``"auto"`` is
@@ -1491,9 +1478,13 @@ default="constant"
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule.
 
-    max_iter : int, default=200
+    max_iter : int, default=500
         Maximum number of epochs (passes over the data) per call to ``fit``;
-        for "lbfgs", the maximum number of iterations.
+        for "lbfgs", the maximum number of iterations. 500, not
+        MLPClassifier's 200: on a small data set an epoch is a single Adam
+        step, and 500 raised the mean accuracy on the benchmark's numeric
+        sets; where more epochs overfit (the surnames), regularize
+        (``alpha``, ``recurrent_dropout``). See :ref:`training-defaults`.
 
     shuffle : bool, default=True
         Shuffle the samples at every epoch.
@@ -1547,8 +1538,11 @@ default="constant"
     epsilon : float, default=1e-8
         Adam's numerical stability constant.
 
-    n_iter_no_change : int, default=10
-        Epochs without an improvement of ``tol`` before stopping.
+    n_iter_no_change : int, default=50
+        Epochs without an improvement of ``tol`` before stopping. 50, not
+        MLPClassifier's 10: an RNN's training loss often rests on a plateau
+        for tens of epochs before it falls again, and 10 ended most fits
+        there. See :ref:`training-defaults`.
 
     max_fun : int, default=15000
         Maximum number of loss evaluations of "lbfgs".
@@ -1563,7 +1557,7 @@ n_features_in_ : int
         Features per step (the width of X for a 2-D X, whose steps have one
         feature each).
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the columns of a 2-D X given as a DataFrame.
 
     U_ : ndarray of shape (n_gates * hidden_size, n_step_features)

@@ -54,7 +54,7 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
         learning_rate=1e-3,
         learning_rate_schedule="constant",
         power_t=0.5,
-        max_iter=200,
+        max_iter=500,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -67,7 +67,7 @@ class AttentionRNNClassifier(ClassifierMixin, BaseAttentionRNN):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
+        n_iter_no_change=50,
         max_fun=15000,
         max_grad_norm=5.0,
         class_weight=None,
@@ -289,6 +289,9 @@ AttentionRNNClassifier.__doc__ = f"""Sequence classifier: an attention Elman RNN
     a_T = softmax_i(h_i . h_T) over the sequence's own steps (never padding);
     the class probabilities are softmax(V Z_T + c). Trained on the mean
     cross-entropy (+ L2) by exact backpropagation through time.
+
+    Read more in the user guide: :ref:`input-formats`, :ref:`model` and
+    :ref:`training`.
 
     Parameters
     ----------

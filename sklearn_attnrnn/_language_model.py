@@ -125,7 +125,7 @@ class CharLanguageModel(BaseAttentionRNN):
         learning_rate=1e-3,
         learning_rate_schedule="constant",
         power_t=0.5,
-        max_iter=200,
+        max_iter=500,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -138,7 +138,7 @@ class CharLanguageModel(BaseAttentionRNN):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
+        n_iter_no_change=50,
         max_fun=15000,
         max_grad_norm=5.0,
     ):
@@ -863,6 +863,8 @@ CharLanguageModel.__doc__ = f"""Character-level language model: an attention RNN
     to ``window`` characters. At prediction the context is therefore the last
     ``window`` characters of a prefix, as nanoGPT crops its context to its
     block size.
+
+    Read more in the user guide: :ref:`language-model`.
 
     Parameters
     ----------

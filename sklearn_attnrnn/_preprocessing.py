@@ -21,6 +21,7 @@ from sklearn.utils.extmath import _incremental_mean_and_var
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import DocLinkMixin
 from ._sequences import check_sequences
 
 
@@ -67,7 +68,9 @@ def _per_sequence_mean_and_scale(values, lengths):
     return mean, _handle_zeros_in_scale(np.sqrt(var), constant_mask=constant)
 
 
-class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class SequenceStandardScaler(
+    DocLinkMixin, OneToOneFeatureMixin, TransformerMixin, BaseEstimator
+):
     """Standardize the features of sequences: StandardScaler over real steps.
 
     Takes every form of X the estimators take (a 2-D array of univariate
@@ -80,6 +83,8 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
 
     Every sequence keeps its length: padding steps stay NaN and never enter
     a statistic. float32 stays float32, and X is never modified.
+
+    Read more in the user guide: :ref:`scaling`.
 
     Parameters
     ----------
@@ -116,7 +121,7 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     n_features_in_ : int
         As for the estimators: the number of features per step, or, for
         2-D input, the number of columns (steps).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the columns of a DataFrame X, when it had string names.
 
     See Also

@@ -120,6 +120,9 @@ AttentionRNNRegressor.__doc__ = f"""Sequence regressor: an attention Elman RNN.
     and half the mean squared error as the loss; with ``attention=False`` it
     is the network of the notes' seed 002 (plus the output bias c).
 
+    Read more in the user guide: :ref:`input-formats`, :ref:`scaling-targets`
+    and :ref:`model`.
+
     Parameters
     ----------
     {SHARED_PARAMETERS_DOC}

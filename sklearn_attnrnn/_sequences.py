@@ -218,7 +218,8 @@ def from_channels_first(X):
     steps first: ``(n_samples, n_steps, n_features)`` and lists of
     ``(n_steps_i, n_features)``. A 3-D array passed as it is would be read as
     ``n_channels`` steps of ``n_timepoints`` features, which nothing can tell
-    from a legitimate input; pass it through this function.
+    from a legitimate input; pass it through this function. Read more in
+    the user guide: :ref:`input-formats-channels-first`.
 
     Parameters
     ----------

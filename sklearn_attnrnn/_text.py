@@ -17,6 +17,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._base import DocLinkMixin
+
 # How the fitted input was read; transform and inverse_transform follow it.
 _TEXT_1D = "1d_text"  # one string per sample, split into characters
 _TEXT_2D = "2d_text"  # a single column of strings, one text per row
@@ -125,7 +127,9 @@ def _format_symbols(values, text):
     return [chr(c) for c in uniq.tolist()] if text else uniq.tolist()
 
 
-class CharOneHotEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class CharOneHotEncoder(
+    DocLinkMixin, TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
+):
     """One-hot encode texts (or symbol sequences) into padded 3-D arrays.
 
     Each sample is a sequence of symbols: the characters of a string, or the
@@ -134,6 +138,8 @@ class CharOneHotEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
     shape (n_samples, n_steps, n_categories). Shorter sequences are padded at
     the end with steps whose features are all NaN, the package's marker for
     the end of a sequence.
+
+    Read more in the user guide: :ref:`input-formats`.
 
     Parameters
     ----------
@@ -164,7 +170,7 @@ class CharOneHotEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
         Number of columns of a 2-D input seen in fit. Not set for 1-D text
         input (like :class:`~sklearn.feature_extraction.text.CountVectorizer`).
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame seen in fit, when they are all strings.
 
     See Also
@@ -339,7 +345,7 @@ class CharOneHotEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
 
         Returns
         -------
-        X_out : ndarray of shape (n_samples, max_length_, n_categories)
+        X_out : ndarray of shape (n_samples, `max_length_`, n_categories)
             Step t of sample i is the one-hot vector of its t-th symbol (all
             zeros for an unknown symbol with ``handle_unknown='ignore'``);
             the steps after the end of the sequence are all NaN.
@@ -417,7 +423,7 @@ class CharOneHotEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=N
         X_original : ndarray of object dtype
             - fitted on 1-D texts: shape (n_samples,), of str;
             - fitted on a single column of texts: shape (n_samples, 1), of str;
-            - fitted on 2-D symbols: shape (n_samples, n_features_in_), of the
+            - fitted on 2-D symbols: shape (n_samples, ``n_features_in_``), of the
               symbols (Python numbers or str), with None after the end of a
               shorter sequence.
 

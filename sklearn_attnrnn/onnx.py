@@ -49,6 +49,8 @@ import numpy as np
 
 from . import _network
 
+__all__ = ["register_converters", "to_onnx"]
+
 # Softmax, Squeeze and ReduceSum took their current form (any axis; axes as an
 # input) in opset 13; what later opsets changed in the operators used here
 # (more types, RNN's layout attribute) leaves this graph's meaning as it is.
@@ -636,6 +638,8 @@ def _n_step_features(X):
 
 def to_onnx(model, X, *, target_opset=None, options=None, name=None):
     """Convert a fitted model or pipeline to an ONNX model.
+
+    Read more in the user guide: :ref:`onnx`.
 
     Parameters
     ----------

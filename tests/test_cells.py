@@ -366,8 +366,9 @@ def test_gated_models_round_trip_through_joblib_and_skops(cell, tmp_path):
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("cell", GATED)
 def test_fitted_weights_carry_over_to_torch_as_documented(cell):
-    # The mapping of the ``cell`` docstring: U_ = weight_ih_l0, W_ =
-    # weight_hh_l0, b_ = bias_ih_l0 and bias_hh_l0 = [0, 0, b_hn_] (GRU) or 0.
+    # The mapping of the cells page (docs/user_guide/cells.md): U_ =
+    # weight_ih_l0, W_ = weight_hh_l0, b_ = bias_ih_l0 and bias_hh_l0 =
+    # [0, 0, b_hn_] (GRU) or 0.
     torch = pytest.importorskip("torch")
     X, y, _ = _sequences()
     clf = AttentionRNNClassifier(hidden_size=4, cell=cell, max_iter=3, random_state=0)

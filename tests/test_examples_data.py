@@ -138,9 +138,9 @@ def test_digits_columns_and_pixels():
 
 
 def test_names_baseline_flattens_one_hot_letters_aligned_at_the_end(monkeypatch):
-    # names_by_language.py imports `_datasets` as a sibling module.
+    # plot_names_by_language.py imports `_datasets` as a sibling module.
     monkeypatch.syspath_prepend(str(_PATH.parent))
-    path = _PATH.parent / "names_by_language.py"
+    path = _PATH.parent / "plot_names_by_language.py"
     spec = importlib.util.spec_from_file_location("_examples_names", path)
     names = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(names)

@@ -8,7 +8,7 @@
 - seed 002's forward-mode (real-time recurrent learning) sensitivities give
   the same gradient as the core's backpropagation through time.
 
-The per-step quantities come from ``examples/seed_worked_example.py``, which
+The per-step quantities come from ``examples/plot_seed_worked_example.py``, which
 only calls the core, loaded here from its path (examples are not a package).
 """
 
@@ -20,7 +20,7 @@ import pytest
 
 from sklearn_attnrnn import _network
 
-_EXAMPLE = Path(__file__).parents[1] / "examples" / "seed_worked_example.py"
+_EXAMPLE = Path(__file__).parents[1] / "examples" / "plot_seed_worked_example.py"
 _spec = importlib.util.spec_from_file_location("seed_worked_example", _EXAMPLE)
 example = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(example)

@@ -396,15 +396,17 @@ def _every_fitted_estimator():
             yield f"{name} {option}", est.fit(data, y)
 
 
-def test_the_readme_trust_table_lists_exactly_what_skops_does_not_trust():
+def test_the_docs_trust_table_lists_exactly_what_skops_does_not_trust():
     # Derived from what the estimators write: a new estimator, solver or
-    # stored object type fails this until the README's table lists it.
+    # stored object type fails this until the persistence page's table lists it.
     sio = pytest.importorskip("skops.io")
     written = {}
     for label, est in _every_fitted_estimator():
         for type_name in sio.get_untrusted_types(data=sio.dumps(est)):
             written.setdefault(type_name, []).append(label)
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    table = set(re.findall(r"^\| `(sklearn_attnrnn\.[\w.]+)`", readme, re.M))
+    page = Path(__file__).parents[1] / "docs" / "user_guide" / "persistence.md"
+    table = set(
+        re.findall(r"^\| `(sklearn_attnrnn\.[\w.]+)`", page.read_text("utf-8"), re.M)
+    )
     assert "sklearn_attnrnn._language_model.CharLanguageModel" in written
     assert set(written) == table, written

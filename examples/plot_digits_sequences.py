@@ -1,4 +1,6 @@
-"""Handwritten digits read row by row: an image as a sequence.
+"""
+Handwritten digits read row by row
+==================================
 
 scikit-learn's 8x8 digits (1797 images, bundled with scikit-learn: nothing is
 downloaded) are read as sequences of 8 steps, one per pixel row, each a vector
@@ -14,8 +16,8 @@ row. It is compared with baselines that see the whole flattened image:
 ``--read columns`` reads the images column by column instead, and
 ``--read pixels`` pixel by pixel: 64 steps of one feature, a long sequence
 whose output step must gather what it needs from up to 64 steps back (this
-is where the choice of ``attention_scores`` matters most; see the README's
-section "Training on real sequences").
+is where the choice of ``attention_scores`` matters most; see the
+documentation's experiment log, "Why attention_scores='dot'").
 
 The split is stratified, 75% / 25%, with a fixed seed; ``--seeds`` fits the
 RNN once per seed (its initialisation and shuffling) on that same split and
@@ -23,9 +25,9 @@ prints the mean and the spread (max - min) of the test accuracy.
 
 Run it with::
 
-    python examples/digits_sequences.py
-    python examples/digits_sequences.py --seeds 0 1 2 --attention-scores dot
-    python examples/digits_sequences.py --read pixels --seeds 0 1 2
+    python examples/plot_digits_sequences.py
+    python examples/plot_digits_sequences.py --seeds 0 1 2 --attention-scores dot
+    python examples/plot_digits_sequences.py --read pixels --seeds 0 1 2
 
 It takes a few seconds per seed on two cores (rows), up to 20 s per seed
 (pixels). Any parameter not given on the command line is the estimator's
@@ -87,7 +89,9 @@ def baselines(random_state=0):
 
 def parse_args(argv=None):
     """Command-line options; an RNN option left out keeps the default."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").strip().partition("\n")[0]
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--read", choices=["rows", "columns", "pixels"], default="rows")
     add_rnn_options(parser)

@@ -1,4 +1,6 @@
-"""The seed notes' worked example, reproduced with the core.
+"""
+The seed notes' worked example
+==============================
 
 The notes train an attention RNN with one hidden unit to predict the next
 character of "hello": inputs "hell", targets "ello", over the vocabulary
@@ -15,7 +17,7 @@ and prints, next to what the notes print:
 All the arithmetic is the core's (:mod:`sklearn_attnrnn._network`): the
 notes' gradient is ``gradient="notes"``, the exact one ``gradient="exact"``.
 
-Run it with ``python examples/seed_worked_example.py``; it takes a few seconds.
+Run it with ``python examples/plot_seed_worked_example.py``; it takes a few seconds.
 """
 
 import time
@@ -226,7 +228,7 @@ def main():
         f"Total loss, full-batch gradient descent, eta = {LEARNING_RATE} "
         "(epoch k = before the k-th update)"
     )
-    # A Markdown table, so that it can be pasted into the README as printed.
+    # Printed as a Markdown table, ready to paste into a document.
     print("| epoch |  notes | notes' gradients | exact gradients |")
     print("|------:|-------:|-----------------:|----------------:|")
     for epoch, printed in zip(EPOCHS, NOTES_LOSSES, strict=True):

@@ -1,4 +1,6 @@
-"""Grid search over a Dask cluster through joblib.
+"""
+Grid search on a Dask cluster
+=============================
 
 ``GridSearchCV`` runs its fits through joblib; inside
 ``joblib.parallel_config(backend="dask")`` joblib hands them to the Dask
@@ -8,7 +10,7 @@ search changes, and the results are those of the default backend.
 By default the script starts a small cluster on this machine (2 worker
 processes of 1 thread each, listening on 127.0.0.1 only, no dashboard)::
 
-    python examples/dask_grid_search.py
+    python examples/plot_dask_grid_search.py
 
 ``--threads`` runs the workers as threads of this process instead;
 ``--scheduler tcp://scheduler:8786`` uses a running cluster (the address is
@@ -47,7 +49,9 @@ def blas_threads():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").strip().partition("\n")[0]
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--scheduler",

@@ -1,4 +1,6 @@
-"""Which language is a surname from? Characters in, attention RNN out.
+"""
+Which language is a surname from?
+=================================
 
 The data are the last names that Faker ships for eight locales (English,
 French, German, Italian, Spanish, Polish, Dutch, Finnish), built by
@@ -23,8 +25,7 @@ Each name is one-hot encoded character by character
 Character n-grams are a strong baseline for short names: suffixes such as
 "-nen", "-ski", "-ez" or "-ini" carry most of the signal, and a linear model
 over n-gram counts finds them from few examples. On this data it beats the
-RNN; see the README's section "Training on real sequences" for the measured
-comparison.
+RNN; see the documentation's experiment log for the measured comparison.
 
 The split is stratified, 75% / 25%, with a fixed seed. The RNN is fitted
 once per seed of ``--seeds`` (its initialisation and shuffling) on that same
@@ -32,17 +33,18 @@ split, in each configuration of ``--configs``:
 
 - ``defaults``: the estimator's default parameters;
 - ``tuned``: ``attention_scores="dot", hidden_size=64, alpha=1.0``, the best
-  L2 setting measured on this data (README, "Training on real sequences");
+  L2 setting measured on this data (the documentation's experiment log);
 - ``regularized``: dropout instead of a large L2 penalty,
   ``hidden_size=64, recurrent_dropout=0.3, dropout=0.1, learning_rate=3e-3,
-  max_iter=400, n_iter_no_change=50`` (dropout needs more epochs, and its
-  noisy training loss would stop the default ``n_iter_no_change=10`` early),
-  the best of the dropout settings measured (README, same section).
+  max_iter=400, n_iter_no_change=50`` (measured with 0.2, whose defaults
+  were ``max_iter=200, n_iter_no_change=10``: dropout needs more epochs, and
+  its noisy training loss stopped that rule early), the best of the dropout
+  settings measured (the same log).
 
 Run it with::
 
-    python examples/names_by_language.py
-    python examples/names_by_language.py --seeds 0 1 2 --configs tuned
+    python examples/plot_names_by_language.py
+    python examples/plot_names_by_language.py --seeds 0 1 2 --configs tuned
 
 It takes about 40 s with ``--seeds 0 1 2`` for ``defaults`` and ``tuned``,
 and 50 s more for ``regularized`` (17 s per fit), on two cores.
@@ -171,7 +173,9 @@ def make_rnn(random_state, **params):
 
 def parse_args(argv=None):
     """Command-line options; an RNN option given overrides every config."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=(__doc__ or "").strip().partition("\n")[0]
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument(
         "--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS)

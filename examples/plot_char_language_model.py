@@ -1,4 +1,6 @@
-"""A character language model trained on Python's own documentation.
+"""
+A character language model of Python's documentation
+====================================================
 
 The text is the docstrings of modules of Python's standard library (always
 installed, nothing is downloaded): the model learns from some modules and is
@@ -11,7 +13,7 @@ measured on others it never saw. It prints
   n-gram baselines written below (add-one smoothed unigram, bigram and
   trigram, and an interpolated trigram).
 
-Run it with ``python examples/char_language_model.py`` (about 30 s on two
+Run it with ``python examples/plot_char_language_model.py`` (about 30 s on two
 cores).
 """
 
