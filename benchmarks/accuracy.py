@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "examples"))
 
 from _datasets import load_digits_sequences, names_train_test_split  # noqa: E402
-from names_by_language import flatten_end_aligned  # noqa: E402
+from plot_names_by_language import flatten_end_aligned  # noqa: E402
 
 import sklearn_attnrnn  # noqa: E402
 from sklearn_attnrnn import (  # noqa: E402
