@@ -909,6 +909,16 @@ def markdown(results):
         f"PyTorch {m.get('torch')}.",
         "",
     ]
+    c = results.get("config", {})
+    if c:
+        load = m.get("loadavg_start")
+        lines += [
+            f"Fit: N={c.get('n_samples')}, {c.get('epochs')} epoch(s), batch "
+            f"{c.get('batch_size')}; predict_proba: {c.get('n_predict')} "
+            f"sequences; best of {c.get('repeat')} runs"
+            + (f"; load average {load[0]:.2f} at the start." if load else "."),
+            "",
+        ]
     rows = results.get("grid", [])
     worst = summary(rows)
     cell = results.get("config", {}).get("cell", "elman")

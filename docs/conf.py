@@ -107,7 +107,9 @@ sphinx_gallery_conf = {
 BENCHMARK_TABLES = {
     "accuracy.md": "Accuracy on real data sets",
     "stopping_study.md": "The stopping rule: how the defaults were chosen",
-    "speed.md": "Speed against PyTorch",
+    "speed.md": "Speed against PyTorch: the Elman cell",
+    "speed_gru.md": "Speed against PyTorch: the GRU cell",
+    "speed_lstm.md": "Speed against PyTorch: the LSTM cell",
     "onnx.md": "ONNX export: onnxruntime's speed",
 }
 
