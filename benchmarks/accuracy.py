@@ -515,33 +515,38 @@ def evidence(summary, pairs, datasets):
 
 
 def targets(summary):
-    """The issue's three targets, checked on the untagged configurations."""
+    """The issue's three targets: the first two at the defaults (untagged
+    configurations) and with any tagged setting of a scaled model."""
     numeric = list(NUMERIC)
     lines = []
     cells = ("elman + scaler", "gru + scaler", "lstm + scaler")
-    means = {m: _numeric_mean(summary, m, numeric) for m in cells}
-    means = {m: v for m, v in means.items() if v is not None}
+    tagged = sorted({m for _, m in summary if " + scaler [" in m})
     dtw = _numeric_mean(summary, "1-NN DTW", numeric)
-    if means and dtw is not None:
-        best = max(means, key=means.get)
-        ok = means[best] >= dtw
-        lines.append(
-            f"- Best cell with the scaler over the numeric sets: {best} "
-            f"{means[best]:.3f} vs 1-NN DTW {dtw:.3f}: "
-            + ("**met**" if ok else f"**not met** ({means[best] - dtw:+.3f})")
-        )
     tfidf = summary.get(("surnames", "LogisticRegression, TF-IDF char 1-3-grams"))
-    on_text = {
-        m: summary[("surnames", m)]["mean"] for m in cells if ("surnames", m) in summary
-    }
-    if tfidf and on_text:
-        best = max(on_text, key=on_text.get)
-        gap = on_text[best] - tfidf["mean"]
-        lines.append(
-            f"- Surnames, best cell: {best} {on_text[best]:.3f} vs TF-IDF "
-            f"LogisticRegression {tfidf['mean']:.3f} ({gap:+.3f}): "
-            + ("**met**" if gap >= -0.02 else "**not met**")
-        )
+    for which, models in (("at the defaults", cells), ("any setting", tagged)):
+        means = {m: _numeric_mean(summary, m, numeric) for m in models}
+        means = {m: v for m, v in means.items() if v is not None}
+        if means and dtw is not None:
+            best = max(means, key=means.get)
+            ok = means[best] >= dtw
+            lines.append(
+                f"- Best cell with the scaler over the numeric sets, {which}: "
+                f"{best} {means[best]:.3f} vs 1-NN DTW {dtw:.3f}: "
+                + ("**met**" if ok else f"**not met** ({means[best] - dtw:+.3f})")
+            )
+        on_text = {
+            m: summary[("surnames", m)]["mean"]
+            for m in models
+            if ("surnames", m) in summary
+        }
+        if tfidf and on_text:
+            best = max(on_text, key=on_text.get)
+            gap = on_text[best] - tfidf["mean"]
+            lines.append(
+                f"- Surnames, best cell, {which}: {best} {on_text[best]:.3f} vs "
+                f"TF-IDF LogisticRegression {tfidf['mean']:.3f} ({gap:+.3f}): "
+                + ("**met**" if gap >= -0.02 else "**not met**")
+            )
     flat = "LogisticRegression, flattened"
     default = "elman + scaler"
     wins = [
