@@ -179,22 +179,12 @@ def test_padding_never_reaches_the_result(cell, output):
 
 @pytest.mark.parametrize("cell", GATED)
 def test_float32_in_float32_out_and_close_to_float64(cell):
-    params, X, Y, w = _problem(cell)
-    p32 = {k: v.astype(np.float32) for k, v in params.items()}
     m_x, m_h = _network.dropout_masks(
         np.random.RandomState(5), len(LENGTHS), 3, 5, 0.4, 0.4, dtype=np.float32
     )
-    kwargs = dict(input_mask=m_x, recurrent_mask=m_h)
-    loss32, grads32 = _network.loss_and_grads(
-        p32, X.astype(np.float32), LENGTHS, Y, w, **kwargs
+    test_network.assert_float32_close_to_float64(
+        *_problem(cell), input_mask=m_x, recurrent_mask=m_h
     )
-    loss64, grads64 = _network.loss_and_grads(params, X, LENGTHS, Y, w, **kwargs)
-    assert loss32 == pytest.approx(loss64, rel=1e-5)
-    for name in grads32:
-        assert grads32[name].dtype == np.float32
-        np.testing.assert_allclose(grads32[name], grads64[name], rtol=1e-3, atol=1e-5)
-    Omega32, _ = _network.forward(p32, X.astype(np.float32), LENGTHS)
-    assert Omega32.dtype == np.float32
 
 
 @pytest.mark.parametrize("cell", GATED)
