@@ -11,7 +11,8 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from . import _network
-from ._base import SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC, BaseAttentionRNN
+from ._base import BaseAttentionRNN
+from ._docs import SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC
 
 
 def _not_lbfgs(estimator):

@@ -18,15 +18,11 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from . import _network
-from ._base import (
-    PREDICT_CHUNK_SIZE,
-    SHARED_ATTRIBUTES_DOC,
-    SHARED_PARAMETERS_DOC,
-    BaseAttentionRNN,
-    _on_one_blas_thread,
-)
+from ._base import PREDICT_CHUNK_SIZE, BaseAttentionRNN
 from ._classifier import _not_lbfgs
+from ._docs import SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC
 from ._sequences import to_time_major
+from ._threads import on_one_blas_thread
 
 # Steps (sequences x longest length) per forward pass at prediction time: the
 # one-hot inputs of a chunk then take at most STEP_BUDGET * n_chars floats.
@@ -216,7 +212,7 @@ class CharLanguageModel(BaseAttentionRNN):
         log_p = cls._log_proba_of_targets(Omega, targets)
         return float(log_p.sum()), len(log_p)
 
-    @_on_one_blas_thread
+    @on_one_blas_thread
     def _decision_function_raw(self, values, lengths):
         """Every-step Omega (N, T, K) of validated windows (for early stopping)."""
         params = self._compute_params(values.dtype)
@@ -493,7 +489,7 @@ class CharLanguageModel(BaseAttentionRNN):
         out[real] = codes[(starts[:, None] + steps[None, :])[real]]
         return out, lengths
 
-    @_on_one_blas_thread
+    @on_one_blas_thread
     def _forward_last(self, contexts, lengths):
         """Omega (N, K) and attention weights at the last step of each context."""
         params = self._compute_params(np.float64)
@@ -655,7 +651,7 @@ class CharLanguageModel(BaseAttentionRNN):
                 total += log_p[np.arange(len(log_p)), codes[starts[sl] + W]].sum()
         return total, count
 
-    @_on_one_blas_thread
+    @on_one_blas_thread
     def score(self, X, y=None):
         """Mean log-likelihood per predicted character of the texts X.
 

@@ -21,7 +21,7 @@ from sklearn.utils.extmath import _incremental_mean_and_var
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import DocLinkMixin
+from ._docs import DocLinkMixin
 from ._sequences import check_sequences
 
 

@@ -6,8 +6,9 @@ from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array
 
-from ._base import SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC, BaseAttentionRNN
+from ._base import BaseAttentionRNN
 from ._classifier import _not_lbfgs
+from ._docs import SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC
 
 
 class AttentionRNNRegressor(RegressorMixin, BaseAttentionRNN):

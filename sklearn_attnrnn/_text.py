@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import DocLinkMixin
+from ._docs import DocLinkMixin
 
 # How the fitted input was read; transform and inverse_transform follow it.
 _TEXT_1D = "1d_text"  # one string per sample, split into characters

@@ -575,7 +575,7 @@ def test_concurrent_predictions_leave_the_blas_threads_as_they_were():
     threadpoolctl = pytest.importorskip("threadpoolctl")
     from concurrent.futures import ThreadPoolExecutor
 
-    from sklearn_attnrnn._base import one_blas_thread
+    from sklearn_attnrnn._threads import one_blas_thread
 
     def blas_threads():
         info = threadpoolctl.threadpool_info()

@@ -8,7 +8,7 @@ import pytest
 from sklearn.utils import estimator_html_repr
 
 import sklearn_attnrnn
-from sklearn_attnrnn._base import DOCS_URL
+from sklearn_attnrnn._docs import DOCS_URL
 
 ROOT = Path(__file__).resolve().parents[1]
 API = (ROOT / "docs" / "api" / "index.rst").read_text()
