@@ -5,7 +5,10 @@
 L-BFGS through scipy), chunked prediction and the attention weights. It holds
 no equation: the model is :mod:`sklearn_attnrnn._network`. A subclass says
 what differs: how targets are encoded, which loss, how outputs are decoded,
-how a validation set is scored.
+how a validation set is scored. The one-BLAS-thread limit
+(:mod:`sklearn_attnrnn._threads`), the flat parameter vector
+(:mod:`sklearn_attnrnn._flat_params`) and the documentation the estimators
+share (:mod:`sklearn_attnrnn._docs`) live in modules of their own.
 """
 
 import copy
@@ -523,9 +526,9 @@ class BaseAttentionRNN(
         # Multithreaded BLAS may sum the long reductions of the weight
         # gradients in another order, so one thread keeps a fit identical
         # whatever the machine's thread count (the matrices here are too
-        # small for threads to pay off anyway). The limit is process-wide:
-        # fits running in threads of one process may see it lifted by another
-        # fit that ends first, which changes only the last bits.
+        # small for threads to pay off anyway). The limit is process-wide and
+        # counted: it holds until the last of any concurrent fits and
+        # predictions ends, so none lifts it under another.
         with one_blas_thread():
             if self.solver == "lbfgs":
                 self._fit_lbfgs(values, lengths, targets, sample_weight, tasks)
@@ -712,9 +715,9 @@ class BaseAttentionRNN(
         optimizer = self._optimizer
         # One flat vector of every parameter, and the fitted arrays are views
         # of it: an optimizer step or a clipping is then a few numpy calls on
-        # one array, not a few per parameter. Checked at every fit against
-        # the arrays the estimator holds (after unpickling, its own copies),
-        # so nothing stale is ever updated.
+        # one array, not a few per parameter. Made from the arrays this side
+        # copy holds (its own copies of the fitted ones), so nothing stale is
+        # updated; _commit hands the result to the estimator.
         theta, params = as_flat_views(self._params)
         self._set_params_arrays(params)
         order = np.arange(n_samples)

@@ -297,9 +297,11 @@ class Workspace:
     :func:`forward` / :func:`loss_and_grads`; the core then writes into the
     same buffers each time (growing them when a batch is larger).
 
-    Nothing the core returns lives in a workspace buffer, so results stay
-    valid after the next call. A workspace must not be shared by two calls
-    running at the same time (one per thread).
+    What :func:`forward` and :func:`loss_and_grads` return never lives in
+    a workspace buffer, so it stays valid after the next call;
+    :func:`hidden_states` returns h in one (its ``workspace`` says so). A
+    workspace must not be shared by two calls running at the same time (one
+    per thread).
 
     Examples
     --------
@@ -359,7 +361,8 @@ def _buffer(workspace, name, shape, dtype):
 
 
 # BLAS gemm, which can add into its output in place (C += A B; numpy's matmul
-# cannot): one call per step of the recurrence and of its backward pass.
+# cannot): one call per step of the recurrence and of its backward pass. The
+# core computes in float32 or float64, the only dtypes the estimators pass it.
 _GEMM = {np.dtype(np.float32): _blas.sgemm, np.dtype(np.float64): _blas.dgemm}
 
 # The gates whose activation is the sigmoid, by block (PyTorch's order).
@@ -656,10 +659,7 @@ def _delayed_forward(h, product, t, delay, RT, gemm, mask=None, workspace=None):
         dropped = _buffer(workspace, "h_delayed", (n, N, H), h.dtype)
         source = np.multiply(source, mask, out=dropped)
     source = source.reshape(n * N, H)
-    if gemm is None:  # pragma: no cover - only float32 and float64 reach here
-        out += source @ RT
-    else:
-        _gemm_into(gemm, RT, source, out, 1.0, 1)
+    _gemm_into(gemm, RT, source, out, 1.0, 1)
 
 
 def _delayed_backward(dh, d_product, t, delay, RT, gemm, mask=None, workspace=None):
@@ -673,16 +673,10 @@ def _delayed_backward(dh, d_product, t, delay, RT, gemm, mask=None, workspace=No
     out = dh[t - delay : t - delay + n].reshape(n * N, H)
     delta = d_product[t : t + n].reshape(n * N, H)
     if mask is None:
-        if gemm is None:  # pragma: no cover
-            out += delta @ RT.T
-        else:
-            _gemm_into(gemm, RT, delta, out, 1.0, 0)
+        _gemm_into(gemm, RT, delta, out, 1.0, 0)
         return
     back = _buffer(workspace, "dh_delayed", (n * N, H), dh.dtype)  # R^T delta
-    if gemm is None:  # pragma: no cover
-        np.matmul(delta, RT.T, out=back)
-    else:
-        _gemm_into(gemm, RT, delta, back, 0.0, 0)
+    _gemm_into(gemm, RT, delta, back, 0.0, 0)
     back = back.reshape(n, N, H)
     np.multiply(back, mask, out=back)
     out += back.reshape(n * N, H)
@@ -699,7 +693,7 @@ def _steps_forward(cell, W, recurrent_mask=None, workspace=None, R=None, delay=N
     h, product, step = cell.h, cell.product, cell.step
     T, N, H = h.shape
     multiply = np.multiply
-    gemm = _GEMM.get(h.dtype)
+    gemm = _GEMM[h.dtype]
     # W^T as a Fortran-ordered view of a C-ordered W: BLAS reads it in place.
     WT = np.ascontiguousarray(W, dtype=h.dtype).T
     RT = None if R is None else np.ascontiguousarray(R, dtype=h.dtype).T
@@ -716,14 +710,11 @@ def _steps_forward(cell, W, recurrent_mask=None, workspace=None, R=None, delay=N
         previous = h[t - 1]
         if recurrent_mask is not None:
             previous = multiply(previous, mask, out=dropped)
-        if gemm is None:  # pragma: no cover - only float32 and float64 reach here
-            product[t] += previous @ WT
-        else:
-            # product_t^T += W previous^T, on the Fortran-ordered transposes
-            c = product[t].T
-            res = gemm(1.0, WT, previous.T, 1.0, c, 1, 0, 1)
-            if res is not c:  # pragma: no cover - f2py had to copy: write it back
-                product[t] = res.T
+        # product_t^T += W previous^T, on the Fortran-ordered transposes
+        c = product[t].T
+        res = gemm(1.0, WT, previous.T, 1.0, c, 1, 0, 1)
+        if res is not c:  # pragma: no cover - f2py had to copy: write it back
+            product[t] = res.T
         step(t)
 
 
@@ -735,7 +726,7 @@ def _steps_backward(cell, W, recurrent_mask=None, workspace=None, R=None, delay=
     dh, back_step = cell.dh, cell.back_step
     T, N, H = dh.shape
     multiply = np.multiply
-    gemm = _GEMM.get(dh.dtype)
+    gemm = _GEMM[dh.dtype]
     WT = np.ascontiguousarray(W, dtype=dh.dtype).T
     RT = None if R is None else np.ascontiguousarray(R, dtype=dh.dtype).T
     delayed = _first_delayed_step(T, delay, backward=True)
@@ -749,12 +740,7 @@ def _steps_backward(cell, W, recurrent_mask=None, workspace=None, R=None, delay=
             _delayed_backward(dh, cell.d_product, t, delay, RT, gemm, mask, workspace)
             delayed -= delay
         d_product = cell.d_product[t]
-        if gemm is None:  # pragma: no cover
-            if recurrent_mask is None:
-                dh[t - 1] += d_product @ W
-            else:
-                dh[t - 1] += mask * (d_product @ W)
-        elif recurrent_mask is None:
+        if recurrent_mask is None:
             # dh_{t-1}^T += W^T d_product_t^T, in place
             c = dh[t - 1].T
             res = gemm(1.0, WT, d_product.T, 1.0, c, 0, 0, 1)

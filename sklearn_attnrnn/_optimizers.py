@@ -2,12 +2,10 @@
 
 This module is modelled on scikit-learn's
 ``sklearn/neural_network/_stochastic_optimizers.py`` and reproduces its update
-rules exactly (bit for bit in float64). The one crucial difference is
-ownership: scikit-learn's optimizers keep references to the parameter arrays
-they were built with, so once an estimator is pickled and unpickled (or its
-arrays are otherwise replaced) the optimizer silently updates stale copies
-(scikit-learn issue #19626). The optimizers here only keep their *state*
-(moments, velocities, step count and current learning rate) and receive the
+rules exactly (bit for bit in float64). As scikit-learn's since 2021 (its
+issue #19626: an unpickled MLP's optimizer updated stale copies of the
+parameters), the optimizers here keep only their *state* (moments,
+velocities, step count and current learning rate) and receive the
 parameters, as a ``dict`` of arrays, at every call of :meth:`update`.
 
 State arrays are created lazily, on the first update, with the shapes and
@@ -135,8 +133,8 @@ class SGDOptimizer(_BaseOptimizer):
     """Stochastic gradient descent with (Nesterov) momentum.
 
     Same update rule as scikit-learn's ``SGDOptimizer`` (used by
-    ``MLPClassifier(solver='sgd')``), but the optimizer holds only its state;
-    the parameters are passed to every :meth:`update`.
+    ``MLPClassifier(solver='sgd')``); the optimizer holds only its state, the
+    parameters are passed to every :meth:`update`.
 
     Parameters
     ----------
@@ -317,8 +315,8 @@ class SGDOptimizer(_BaseOptimizer):
 class AdamOptimizer(_BaseOptimizer):
     """Adam optimizer.
 
-    Same bias-corrected update rule as scikit-learn's ``AdamOptimizer``, but
-    the optimizer holds only its state; the parameters are passed to every
+    Same bias-corrected update rule as scikit-learn's ``AdamOptimizer``; the
+    optimizer holds only its state, the parameters are passed to every
     :meth:`update`. Default values are those of the original Adam paper.
 
     Parameters

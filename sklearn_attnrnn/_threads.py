@@ -9,11 +9,11 @@ _BLAS_CONTROLLER = []
 
 
 def _blas_controller():
-    """A threadpoolctl controller of the loaded BLAS, made at the first fit.
+    """A threadpoolctl controller of the loaded BLAS, made at the first use.
 
     Making one scans the process's loaded libraries (~1 ms, more with many
     loaded); NumPy's and SciPy's BLAS, the only ones the core calls, are
-    loaded by the time any fit runs, so one made once keeps serving.
+    loaded when the package is imported, so one made once keeps serving.
     """
     if not _BLAS_CONTROLLER:
         _BLAS_CONTROLLER.append(ThreadpoolController())
