@@ -492,23 +492,25 @@ def test_each_dropout_reaches_the_core_with_one_mask_per_sequence(which, monkeyp
     assert set(np.unique(mask)) == {0.0, 2.0}  # 1 / (1 - 0.5) for kept units
 
 
-def test_predictions_with_dropout_are_deterministic_and_never_drop(monkeypatch):
+def test_predictions_with_dropout_are_the_network_without_masks(monkeypatch):
     X, y = _ragged(60)
     clf = AttentionRNNClassifier(
         random_state=0, max_iter=5, dropout=0.3, recurrent_dropout=0.3
     )
     _fit(clf, X, y)
     proba = clf.predict_proba(X)
-    np.testing.assert_array_equal(proba, clf.predict_proba(X))
-    np.testing.assert_array_equal(clf.attention_weights(X), clf.attention_weights(X))
-    assert clf.score(X, y) == clf.score(X, y)
     # the network without masks, run directly on the fitted parameters
     lengths = np.array([len(x) for x in X])
     values = np.zeros((len(X), lengths.max(), 3))
     for i, x in enumerate(X):
         values[i, : len(x)] = x
-    Omega, _ = _network.forward(clf._params, values.transpose(1, 0, 2), lengths)
+    Omega, a = _network.forward(clf._params, values.transpose(1, 0, 2), lengths)
     np.testing.assert_allclose(proba, _network.output_function(Omega, "log_loss"))
+    steps = np.arange(lengths.max())[None, :] < lengths[:, None]
+    weights = clf.attention_weights(X)
+    np.testing.assert_allclose(weights[steps], a[steps])
+    assert np.isnan(weights[~steps]).all()
+    assert clf.score(X, y) == pytest.approx(np.mean(clf.classes_[proba.argmax(1)] == y))
     # prediction draws no mask
     monkeypatch.setattr(_network, "dropout_masks", None)
     np.testing.assert_array_equal(proba, clf.predict_proba(X))

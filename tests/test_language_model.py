@@ -587,7 +587,7 @@ class _LMOfBeforeDropout(CharLanguageModel):
     _batch_loss_and_grads = batch_loss_and_grads_without_masks
 
 
-def test_dropout_zero_unchanged_dropout_reproducible_predictions_plain():
+def test_dropout_zero_unchanged_dropout_reproducible_predictions_plain(monkeypatch):
     params = dict(hidden_size=6, window=6, learning_rate=0.01, max_iter=4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -601,9 +601,14 @@ def test_dropout_zero_unchanged_dropout_reproducible_predictions_plain():
         assert_array_equal(getattr(a, name), getattr(b, name))
     assert zero.loss_curve_ == before.loss_curve_
     assert not np.array_equal(a.W_, zero.W_)
-    assert_array_equal(a.predict_proba(["the", "a c"]), a.predict_proba(["the", "a c"]))
-    assert a.score(TEXTS) == a.score(TEXTS)
-    assert a.sample("t", 5, random_state=0) == b.sample("t", 5, random_state=0)
+    proba, score = a.predict_proba(["the", "a c"]), a.score(TEXTS)
+    sampled = a.sample("t", 5, random_state=0)
+    assert sampled == b.sample("t", 5, random_state=0)
+    # Prediction, scoring and sampling draw no mask: the same without any.
+    monkeypatch.setattr(_network, "dropout_masks", None)
+    assert_array_equal(a.predict_proba(["the", "a c"]), proba)
+    assert a.score(TEXTS) == score
+    assert a.sample("t", 5, random_state=0) == sampled
 
 
 @pytest.mark.parametrize("bad", [dict(dropout=1.0), dict(recurrent_dropout=-0.1)])
