@@ -5,7 +5,6 @@ import warnings
 
 import numpy as np
 import pytest
-from _mask_free import batch_loss_and_grads_without_masks
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -403,18 +402,22 @@ def test_lbfgs_warm_start_adds_iterations():
 PARAMS = ("U_", "W_", "b_", "V_", "c_")
 
 
-class _FitOfBeforeDropout(AttentionRNNClassifier):
-    """The fit as it was before the dropout parameters: no masks at all."""
-
-    _batch_loss_and_grads = batch_loss_and_grads_without_masks
+def _no_masks(random_state, *args, **kwargs):
+    """``dropout_masks`` of a network without dropout: no masks, no draws."""
+    return None, None
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
-def test_dropout_zero_gives_exactly_the_fit_without_dropout(early_stopping):
+def test_dropout_zero_gives_exactly_the_fit_without_dropout(
+    early_stopping, monkeypatch
+):
     X, y = _ragged(80)
     params = dict(random_state=0, max_iter=6, batch_size=32)
     params["early_stopping"] = early_stopping
-    before = _fit(_FitOfBeforeDropout(**params), X, y)
+    # The reference: the estimator's own fit with the masks taken out.
+    with monkeypatch.context() as patch:
+        patch.setattr(_network, "dropout_masks", _no_masks)
+        before = _fit(AttentionRNNClassifier(**params), X, y)
     default = _fit(AttentionRNNClassifier(**params), X, y)
     zero = _fit(
         AttentionRNNClassifier(dropout=0.0, recurrent_dropout=0, **params), X, y

@@ -12,7 +12,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from _mask_free import batch_loss_and_grads_without_masks
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -581,17 +580,19 @@ def test_grid_search_uses_score():
 # --- dropout with every-step outputs -----------------------------------------
 
 
-class _LMOfBeforeDropout(CharLanguageModel):
-    """The fit as it was before the dropout parameters: no masks at all."""
-
-    _batch_loss_and_grads = batch_loss_and_grads_without_masks
+def _no_masks(random_state, *args, **kwargs):
+    """``dropout_masks`` of a network without dropout: no masks, no draws."""
+    return None, None
 
 
 def test_dropout_zero_unchanged_dropout_reproducible_predictions_plain(monkeypatch):
     params = dict(hidden_size=6, window=6, learning_rate=0.01, max_iter=4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        before = _LMOfBeforeDropout(random_state=0, **params).fit(TEXTS)
+        # The reference: the model's own fit with the masks taken out.
+        with monkeypatch.context() as patch:
+            patch.setattr(_network, "dropout_masks", _no_masks)
+            before = CharLanguageModel(random_state=0, **params).fit(TEXTS)
         zero = CharLanguageModel(random_state=0, **params).fit(TEXTS)
         drop = dict(dropout=0.2, recurrent_dropout=0.3, **params)
         a = CharLanguageModel(random_state=0, **drop).fit(TEXTS)

@@ -247,6 +247,39 @@ def test_dropout_masks_are_the_masked_recurrence_written_step_by_step():
 
 
 @pytest.mark.parametrize("output", ["last", "every"])
+@pytest.mark.parametrize("cell", ["elman", "gru", "lstm"])
+def test_a_padded_batch_step_is_the_sum_of_its_sequences_alone(output, cell):
+    # The fit's batch step (weighted loss and gradients, with dropout masks)
+    # over a padded batch equals the sum over its sequences, each run alone
+    # with no padding: nothing crosses between sequences or out of padding.
+    params, X, Y, w = _problem(output, "log_loss", cell=cell)
+    m_x, m_h = _masks()
+    kwargs = dict(output=output, attention=True, scale=0.4)
+    loss, grads = _network.loss_and_grads(
+        params, X, LENGTHS, Y, w, input_mask=m_x, recurrent_mask=m_h, **kwargs
+    )
+    total, summed = 0.0, {name: 0.0 for name in grads}
+    for n, length in enumerate(LENGTHS):
+        alone = slice(n, n + 1)
+        Y_n = Y[alone] if output == "last" else Y[:length, alone]
+        loss_n, grads_n = _network.loss_and_grads(
+            params,
+            X[:length, alone],
+            LENGTHS[alone],
+            Y_n,
+            w[alone],
+            input_mask=m_x[alone],
+            recurrent_mask=m_h[alone],
+            **kwargs,
+        )
+        total += loss_n
+        summed = {name: summed[name] + grads_n[name] for name in grads}
+    assert loss == pytest.approx(total, rel=1e-12)
+    for name in grads:
+        np.testing.assert_allclose(grads[name], summed[name], rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("output", ["last", "every"])
 @pytest.mark.parametrize("attention", [True, False])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("H", [5, 64])
