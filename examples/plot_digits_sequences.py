@@ -17,8 +17,7 @@ row. It is compared with baselines that see the whole flattened image:
 ``--read pixels`` pixel by pixel: 64 steps of one feature, a long sequence
 whose output step must gather what it needs from up to 64 steps back
 (``--attention-scores scaled`` divides the attention scores by the square
-root of ``hidden_size``: see the user guide's model page, "Attention
-scores").
+root of ``hidden_size``: see :ref:`model-attention-scores`).
 
 The split is stratified, 75% / 25%, with a fixed seed; ``--seeds`` fits the
 RNN once per seed (its initialisation and shuffling) on that same split and

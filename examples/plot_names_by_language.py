@@ -25,8 +25,9 @@ Each name is one-hot encoded character by character
 Character n-grams are a strong baseline for short names: suffixes such as
 "-nen", "-ski", "-ez" or "-ini" carry most of the signal, and a linear model
 over n-gram counts finds them from few examples. On this data it beats the
-RNN: this example prints both, and the documentation's accuracy benchmark
-compares them over several seeds.
+RNN: this example prints both, and the
+:ref:`accuracy benchmark <benchmarks-accuracy>` compares them over several
+seeds.
 
 The split is stratified, 75% / 25%, with a fixed seed. The RNN is fitted
 once per seed of ``--seeds`` (its initialisation and shuffling) on that same
@@ -39,8 +40,8 @@ split, in each configuration of ``--configs``:
   ``hidden_size=64, recurrent_dropout=0.3, dropout=0.1, learning_rate=3e-3``.
 
 These are the settings of the ``[tuned]`` and ``[regularized]`` rows of the
-documentation's accuracy benchmark, which measures them over several seeds
-on every data set of the suite.
+:ref:`accuracy benchmark <benchmarks-accuracy>`, which measures them over
+several seeds on every data set of the suite.
 
 Run it with::
 
