@@ -192,7 +192,6 @@ html_sidebars = {
         "getting_started",
         "notes",
         "benchmarks",
-        "experiments",
         "changelog",
     )
 }

@@ -15,9 +15,9 @@ row. It is compared with baselines that see the whole flattened image:
 
 ``--read columns`` reads the images column by column instead, and
 ``--read pixels`` pixel by pixel: 64 steps of one feature, a long sequence
-whose output step must gather what it needs from up to 64 steps back (this
-is where the choice of ``attention_scores`` matters most; see the
-documentation's experiment log, "Why attention_scores='dot'").
+whose output step must gather what it needs from up to 64 steps back
+(``--attention-scores scaled`` divides the attention scores by the square
+root of ``hidden_size``: see :ref:`model-attention-scores`).
 
 The split is stratified, 75% / 25%, with a fixed seed; ``--seeds`` fits the
 RNN once per seed (its initialisation and shuffling) on that same split and

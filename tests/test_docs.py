@@ -40,6 +40,9 @@ def test_every_public_name_has_an_api_page():
 @pytest.mark.parametrize("name", CLASSES)
 def test_html_repr_links_to_the_api_page(name):
     # autosummary writes api/generated/<module>.<name>.html for each entry
+    assert re.findall(r":toctree: (\S+)", API) == ["generated/"] * API.count(
+        ".. autosummary::"
+    )
     page = f"{DOCS_URL}api/generated/sklearn_attnrnn.{name}.html"
     estimator = getattr(sklearn_attnrnn, name)()
     assert estimator._get_doc_link() == page
@@ -68,3 +71,19 @@ def test_metadata_license_and_citation_agree():
     assert "license: BSD-3-Clause" in citation
     assert f"version: {sklearn_attnrnn.__version__}" in citation
     assert project["urls"]["Documentation"] == DOCS_URL
+
+
+def test_read_the_docs_builds_the_site_as_ci_does():
+    yaml = pytest.importorskip("yaml")
+    config = yaml.safe_load((ROOT / ".readthedocs.yaml").read_text())
+    assert config["sphinx"] == {
+        "configuration": "docs/conf.py",
+        # "dirhtml" would move every page, and the estimators' doc links
+        # (DOCS_URL + "api/generated/<name>.html") with them.
+        "builder": "html",
+        "fail_on_warning": True,
+    }
+    assert config["python"]["install"] == [
+        {"method": "pip", "path": ".", "extra_requirements": ["docs"]}
+    ]
+    assert DOCS_URL.startswith("https://sklearn-attnrnn.readthedocs.io/")
