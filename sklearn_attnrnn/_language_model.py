@@ -22,6 +22,14 @@ from ._base import PREDICT_CHUNK_SIZE, BaseAttentionRNN
 from ._classifier import _not_lbfgs
 from ._docs import SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC
 from ._sequences import to_time_major
+from ._text import (
+    alphabet,
+    character_keys,
+    check_texts,
+    lookup,
+    texts_to_code_points,
+    unknown_symbols_error,
+)
 from ._threads import on_one_blas_thread
 
 # Steps (sequences x longest length) per forward pass at prediction time: the
@@ -35,39 +43,8 @@ GREEDY_TEMPERATURE = 1e-6
 
 
 def _as_texts(X, name="X"):
-    """Validate X as one string or a 1-D collection of strings; return a list."""
-    if isinstance(X, str):
-        return [X]
-    if X is None:
-        raise ValueError(f"{name} is None; expected a string or a list of strings.")
-    if isinstance(X, (bytes, bytearray)):
-        raise TypeError(
-            f"{name} is {type(X).__name__}; expected str. Decode it first, e.g. "
-            f"{name}.decode('utf-8')."
-        )
-    ndim = getattr(X, "ndim", 1)
-    if ndim != 1:
-        raise ValueError(
-            f"{name} is a {ndim}-D array; expected a string or a 1-D array-like "
-            "of strings, one text per sample."
-        )
-    try:
-        texts = list(X)
-    except TypeError:
-        raise TypeError(
-            f"{name} must be a string or a list of strings, got {type(X).__name__}."
-        ) from None
-    if not texts:
-        raise ValueError(f"{name} is empty; expected at least one text.")
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            shown = repr(text)
-            shown = shown if len(shown) <= 40 else shown[:37] + "..."
-            raise TypeError(
-                f"{name}[{i}] is of type {type(text).__name__} ({shown}), not "
-                "str; every sample must be a string of characters."
-            )
-    return texts
+    """One string (one text) or a 1-D collection of strings, as a sequence."""
+    return [X] if isinstance(X, str) else check_texts(X, name)
 
 
 def _check_marker(value, name):
@@ -228,10 +205,11 @@ class CharLanguageModel(BaseAttentionRNN):
     # ------------------------------------------------------------------
     # Texts to codes, windows and one-hot inputs
     # ------------------------------------------------------------------
-    def _learn_vocabulary(self, texts):
-        markers = [m for m in (self.start_marker, self.end_marker) if m is not None]
+    def _learn_vocabulary(self, points):
+        """classes_ and vocabulary_ from the code points of the texts with
+        their markers, or from ``vocabulary`` and the markers."""
         if self.vocabulary is None:
-            chars = set().union(*map(set, texts))
+            chars = alphabet(points)  # the markers' included
         else:
             given = list(self.vocabulary)
             if not given:
@@ -247,37 +225,48 @@ class CharLanguageModel(BaseAttentionRNN):
                     )
             if len(set(given)) != len(given):
                 raise ValueError("vocabulary contains duplicate characters.")
-            chars = set(given)
-        chars.update(markers)
-        self.classes_ = np.array(sorted(chars), dtype="<U1")
+            markers = [m for m in (self.start_marker, self.end_marker) if m]
+            chars = sorted(set(given).union(markers))
+        self.classes_ = np.array(chars, dtype="<U1")
         self.vocabulary_ = {str(c): i for i, c in enumerate(self.classes_)}
 
-    def _encode(self, texts, name, *, start, end):
-        """Flat indices into ``classes_`` of the texts (with markers), lengths."""
-        s = self.start_marker if start and self.start_marker is not None else ""
-        e = self.end_marker if end and self.end_marker is not None else ""
-        joined = "".join(s + t + e for t in texts)
-        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), "<u4")
-        lengths = np.fromiter(map(len, texts), np.intp, len(texts)) + len(s) + len(e)
-        keys = np.fromiter(map(ord, self.classes_), np.uint32, len(self.classes_))
-        idx = np.minimum(np.searchsorted(keys, points), len(keys) - 1)
-        unknown = keys[idx] != points
-        if unknown.any():
+    def _code_points(self, texts, name, *, end, allow_empty):
+        """Code points of the texts with their markers (the start marker
+        always, the end marker if ``end``), and each one's length."""
+        return texts_to_code_points(
+            texts,
+            name,
+            before=self.start_marker or "",
+            after=(self.end_marker or "") if end else "",
+            allow_empty=allow_empty,
+        )
+
+    def _codes(self, points, lengths, name):
+        """Indices into ``classes_`` of code points of texts of ``lengths``."""
+        codes, known = lookup(character_keys(self.classes_), points)
+        if not known.all():
             ends = np.cumsum(lengths)
-            i = int(np.searchsorted(ends, np.flatnonzero(unknown)[0], side="right"))
-            mask = unknown[ends[i] - lengths[i] : ends[i]]
-            text = s + texts[i] + e
-            chars = sorted({c for c, bad in zip(text, mask, strict=True) if bad})
-            shown = ", ".join(map(repr, chars[:10])) + (
-                ", ..." if len(chars) > 10 else ""
+            i = int(np.searchsorted(ends, np.flatnonzero(~known)[0], side="right"))
+            text = slice(ends[i] - lengths[i], ends[i])
+            raise unknown_symbols_error(
+                name,
+                i,
+                points[text][~known[text]],
+                text=True,
+                known_as="the vocabulary (classes_)",
+                remedy="The model can only read these characters; map or remove "
+                "the others, or refit (a fixed alphabet can be given with the "
+                "vocabulary parameter).",
             )
-            raise ValueError(
-                f"{name}[{i}] contains character(s) not in the vocabulary learned "
-                f"in fit: {shown}. The model can only read the characters of "
-                "classes_; map or remove the others, or refit (a fixed alphabet "
-                "can be given with the vocabulary parameter)."
-            )
-        return idx.astype(np.intp), lengths
+        return codes
+
+    def _encode(self, texts, name, *, end, allow_empty=False):
+        """Indices into ``classes_`` of the texts with their markers (flat),
+        and each one's length."""
+        points, lengths = self._code_points(
+            texts, name, end=end, allow_empty=allow_empty
+        )
+        return self._codes(points, lengths, name), lengths
 
     def _windows(self, codes, lengths):
         """Cut texts into training windows: inputs, targets (-1 = padding) and
@@ -324,21 +313,18 @@ class CharLanguageModel(BaseAttentionRNN):
                     )
 
     def _check_text_fit(self, X, sample_weight):
+        """The code points of the texts with their markers, each one's
+        length, and the sample weights, validated."""
         texts = _as_texts(X)
-        for i, text in enumerate(texts):
-            if not text:
-                raise ValueError(
-                    f"X[{i}] is an empty string; every text needs at least one "
-                    "character."
-                )
         _check_marker(self.start_marker, "start_marker")
         _check_marker(self.end_marker, "end_marker")
         self._check_no_markers(texts, "X")
+        points, lengths = self._code_points(texts, "X", end=True, allow_empty=False)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, np.empty(len(texts)), dtype=np.float64
             )
-        return texts, sample_weight
+        return points, lengths, sample_weight
 
     def _fit_texts(self, X, sample_weight, *, incremental):
         """Fit on texts as one transaction: the vocabulary, the windows and
@@ -358,10 +344,11 @@ class CharLanguageModel(BaseAttentionRNN):
 
     def _fit_texts_state(self, *, X, y, sample_weight, incremental, tasks):
         self._check_solver_options(incremental)
-        texts, sample_weight = self._check_text_fit(X, sample_weight)
+        points, lengths, sample_weight = self._check_text_fit(X, sample_weight)
         if not self._continues(incremental):
-            self._learn_vocabulary(texts)
-        codes, lengths = self._encode(texts, "X", start=True, end=True)
+            self._learn_vocabulary(points)
+        codes = self._codes(points, lengths, "X")
+        del points
         if (lengths < 2).all():
             raise ValueError(
                 "There is no next character to learn: every text has a single "
@@ -472,7 +459,7 @@ class CharLanguageModel(BaseAttentionRNN):
         check_is_fitted(self)
         texts = _as_texts(X, name)
         self._check_no_markers(texts, name)
-        codes, lengths = self._encode(texts, name, start=True, end=False)
+        codes, lengths = self._encode(texts, name, end=False, allow_empty=True)
         if (lengths == 0).any():
             i = int(np.flatnonzero(lengths == 0)[0])
             raise ValueError(
@@ -605,7 +592,7 @@ class CharLanguageModel(BaseAttentionRNN):
         check_is_fitted(self)
         texts = _as_texts(X)
         self._check_no_markers(texts, "X")
-        codes, lengths = self._encode(texts, "X", start=True, end=True)
+        codes, lengths = self._encode(texts, "X", end=True)
         if (lengths < 2).all():
             raise ValueError(
                 "X has no character to predict: every text has a single "
