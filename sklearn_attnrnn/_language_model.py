@@ -33,7 +33,7 @@ from ._text import (
 from ._threads import on_one_blas_thread
 
 # Steps (sequences x longest length) per forward pass at prediction time: the
-# one-hot inputs of a chunk then take at most STEP_BUDGET * n_chars floats.
+# core's buffers of a chunk then take at most STEP_BUDGET * (a few H) floats.
 STEP_BUDGET = 1 << 16
 # sample() below this temperature is greedy (documented): softmax(Omega / T)
 # gives a character whose Omega is `gap` below the largest a weight of
@@ -485,8 +485,9 @@ class CharLanguageModel(BaseAttentionRNN):
         weights = np.full(contexts.shape, np.nan) if self.attention else None
         for idx in _chunks_by_steps(lengths):
             T = int(lengths[idx].max())
-            X = self._one_hot(contexts[idx, :T].T, pad=0.0)
-            Omega[idx], a = _network.forward(params, X, lengths[idx], **kwargs)
+            Omega[idx], a = _network.forward(
+                params, contexts[idx, :T].T, lengths[idx], **kwargs
+            )
             if a is not None:
                 a[np.arange(T)[None, :] >= lengths[idx, None]] = np.nan
                 weights[idx, :T] = a
@@ -617,8 +618,7 @@ class CharLanguageModel(BaseAttentionRNN):
         kwargs = self._core_kwargs()
         for idx in _chunks_by_steps(head):
             T = int(head[idx].max())
-            X_chunk = self._one_hot(inputs[idx, :T].T, pad=0.0)
-            Omega = _network.forward(params, X_chunk, head[idx], **kwargs)[0]
+            Omega = _network.forward(params, inputs[idx, :T].T, head[idx], **kwargs)[0]
             total += self._sum_log_proba(Omega, targets[idx])[0]
 
         # Tail: prediction t > window from the window characters before it.
@@ -629,11 +629,14 @@ class CharLanguageModel(BaseAttentionRNN):
             starts = np.repeat(offsets + 1, n_tail) + (
                 np.arange(n_tail.sum()) - np.repeat(np.cumsum(n_tail) - n_tail, n_tail)
             )
-            contexts = starts[:, None] + np.arange(W)[None, :]
-            full = np.full(len(starts), W)
-            for begin in range(0, len(starts), max(1, STEP_BUDGET // W)):
-                sl = slice(begin, begin + max(1, STEP_BUDGET // W))
-                Omega, _ = self._forward_last(codes[contexts[sl]], full[sl])
+            chunk = max(1, STEP_BUDGET // W)
+            full = np.full(chunk, W)
+            for begin in range(0, len(starts), chunk):
+                sl = slice(begin, begin + chunk)
+                # the contexts of this chunk only: all of them would take
+                # characters x window integers
+                contexts = codes[starts[sl, None] + np.arange(W)[None, :]]
+                Omega, _ = self._forward_last(contexts, full[: len(contexts)])
                 log_p = _network.log_output_function(Omega)
                 total += log_p[np.arange(len(log_p)), codes[starts[sl] + W]].sum()
         return total, count
