@@ -154,10 +154,6 @@ class CharLanguageModel(BaseAttentionRNN):
     # ------------------------------------------------------------------
     # The hooks of BaseAttentionRNN
     # ------------------------------------------------------------------
-    def _encode_targets(self, y, *, reset, classes=None):
-        # fit builds the targets itself (next-character indices, -1 on padding).
-        return np.asarray(y, dtype=np.intp)
-
     def _n_outputs(self):
         return len(self.classes_)
 
@@ -168,12 +164,27 @@ class CharLanguageModel(BaseAttentionRNN):
         # The loss is a mean per predicted character, not per window.
         return float(weights @ lengths)
 
-    def _validation_score(self, Omega, targets, sample_weight):
-        """Weighted mean log-likelihood per character of held-out windows."""
-        real = targets[:, : Omega.shape[1]] >= 0
-        log_p = self._log_proba_of_targets(Omega, targets)
-        weights = np.broadcast_to(sample_weight[:, None], real.shape)[real]
-        return float(np.average(log_p, weights=weights))
+    def _validation_score(self, sums, targets, sample_weight):
+        """Weighted mean log-likelihood per character of held-out windows,
+        from each window's sum of log p(next character)."""
+        n_chars = (targets >= 0).sum(axis=1)
+        return float(sample_weight @ sums / (sample_weight @ n_chars))
+
+    @on_one_blas_thread
+    def _validation_outputs(self, codes, lengths, targets):
+        """Each held-out window's sum of log p(next character) (N,), chunk by
+        chunk: the windows' (N, T, K) outputs are never held at once."""
+        params = self._compute_params(self.U_.dtype)
+        kwargs = self._core_kwargs()
+        sums = np.empty(len(lengths))
+        for idx in self._chunks(lengths):
+            X = to_time_major(codes[idx], lengths[idx])
+            Omega = _network.forward(params, X, lengths[idx], **kwargs)[0]
+            chunk_targets = targets[idx, : X.shape[0]]
+            log_p = np.zeros(chunk_targets.shape)
+            log_p[chunk_targets >= 0] = self._log_proba_of_targets(Omega, chunk_targets)
+            sums[idx] = log_p.sum(axis=1)
+        return sums
 
     @staticmethod
     def _log_proba_of_targets(Omega, targets):
@@ -190,13 +201,15 @@ class CharLanguageModel(BaseAttentionRNN):
         return float(log_p.sum()), len(log_p)
 
     @on_one_blas_thread
-    def _decision_function_raw(self, values, lengths):
-        """Every-step Omega (N, T, K) of validated windows (for early stopping)."""
-        params = self._compute_params(values.dtype)
+    def _decision_function_raw(self, codes, lengths):
+        """Every-step Omega (N, T, K) of windows' codes (the fit loop's check
+        of its last epoch, on one batch)."""
+        dtype = self.U_.dtype
+        params = self._compute_params(dtype)
         kwargs = self._core_kwargs()
-        Omega = np.zeros(values.shape[:2] + (self._n_outputs(),), values.dtype)
+        Omega = np.zeros(codes.shape + (self._n_outputs(),), dtype)
         for idx in self._chunks(lengths):
-            X = to_time_major(values[idx], lengths[idx])
+            X = to_time_major(codes[idx], lengths[idx])
             Omega[idx, : X.shape[0]] = _network.forward(
                 params, X, lengths[idx], **kwargs
             )[0]
@@ -269,8 +282,9 @@ class CharLanguageModel(BaseAttentionRNN):
         return self._codes(points, lengths, name), lengths
 
     def _windows(self, codes, lengths):
-        """Cut texts into training windows: inputs, targets (-1 = padding) and
-        the number of windows of each text."""
+        """Cut texts into training windows: their input codes and target
+        codes (N, T) (-1 = padding), lengths (N,), and the number of windows
+        of each text."""
         n_pairs = lengths - 1  # a text of n characters gives n - 1 (x, y) pairs
         width = n_pairs if self.window is None else np.full_like(n_pairs, self.window)
         width = np.maximum(width, 1)
@@ -285,16 +299,7 @@ class CharLanguageModel(BaseAttentionRNN):
         targets = np.full(shape, -1, dtype=np.intp)
         inputs[row, col] = codes[src]
         targets[row, col] = codes[src + 1]
-        return inputs, targets, n_windows
-
-    def _one_hot(self, codes, *, pad):
-        """(N, T) codes (-1 = padding) to (N, T, K) one-hot, ``pad`` on padding."""
-        out = np.zeros(codes.shape + (len(self.classes_),))
-        real = codes >= 0
-        out[~real] = pad
-        rows, cols = np.nonzero(real)
-        out[rows, cols, codes[real]] = 1.0
-        return out
+        return inputs, targets, np.bincount(row, minlength=shape[0]), n_windows
 
     def _check_no_markers(self, texts, name):
         """Reject a marker inside a text or prefix: the same rule at fit,
@@ -354,7 +359,7 @@ class CharLanguageModel(BaseAttentionRNN):
                 "There is no next character to learn: every text has a single "
                 "character. Give longer texts, or a start_marker or end_marker."
             )
-        inputs, targets, n_windows = self._windows(codes, lengths)
+        inputs, targets, window_lengths, n_windows = self._windows(codes, lengths)
         if self.early_stopping and not incremental and len(inputs) < 2:
             raise ValueError(
                 f"early_stopping=True needs at least 2 windows to hold some out, "
@@ -363,20 +368,18 @@ class CharLanguageModel(BaseAttentionRNN):
             )
         if sample_weight is not None:
             sample_weight = np.repeat(sample_weight, n_windows)
-        values = self._one_hot(inputs, pad=np.nan)
-        try:
-            self._fit_state(
-                X=values,
-                y=targets,
-                sample_weight=sample_weight,
-                incremental=incremental,
-                tasks=tasks,
-            )
-        finally:
-            # The input is text: like scikit-learn's text vectorizers, the
-            # model has no n_features_in_ (its windows' width is len(classes_)).
-            for attr in ("n_features_in_", "feature_names_in_"):
-                self.__dict__.pop(attr, None)
+        # The windows go to the fit loop as codes: nothing of size
+        # characters x vocabulary is ever built.
+        self._fit_validated(
+            inputs,
+            window_lengths,
+            targets,
+            sample_weight,
+            n_features=len(self.classes_),
+            dtype=np.float64,
+            incremental=incremental,
+            tasks=tasks,
+        )
 
     # ------------------------------------------------------------------
     # Fitting

@@ -92,12 +92,12 @@ def test_every_step_loss_is_the_sum_of_the_prefix_losses(hello):
     # The notes: the every-step loss of "hell" -> "ello" is the sum of the
     # four prefix-classification losses. loss per character = -score.
     lm = clone(hello).set_params(alpha=0.0).fit("hello")
-    inputs, targets, _ = lm._windows(*lm._encode(["hello"], "X", end=True))
-    values = lm._one_hot(inputs, pad=np.nan)
-    lengths, weights = np.array([4]), np.ones(1)
+    inputs, targets, lengths, _ = lm._windows(*lm._encode(["hello"], "X", end=True))
+    assert_array_equal(lengths, [4])
+    weights = np.ones(1)
     total = lm._weight_total(weights, lengths)
     loss, _ = lm._batch_loss_and_grads(
-        np.nan_to_num(values),
+        inputs,
         lengths,
         targets,
         weights,
@@ -261,7 +261,7 @@ def test_windows_pair_each_character_with_the_next():
     lm = CharLanguageModel(window=4)
     _learn_vocabulary(lm, ["abcdefghij", "xyz"])
     codes, lengths = lm._encode(["abcdefghij", "xyz", "a"], "X", end=True)
-    inputs, targets, n_windows = lm._windows(codes, lengths)
+    inputs, targets, window_lengths, n_windows = lm._windows(codes, lengths)
 
     def text(row):
         return "".join(lm.classes_[row[row >= 0]])
@@ -269,13 +269,14 @@ def test_windows_pair_each_character_with_the_next():
     assert [text(r) for r in inputs] == ["abcd", "efgh", "i", "xy"]
     assert [text(r) for r in targets] == ["bcde", "fghi", "j", "yz"]
     assert_array_equal(n_windows, [3, 1, 0])  # "a" has no next character
+    assert_array_equal(window_lengths, [4, 4, 1, 2])
     assert inputs.shape == (4, 4)
     assert_array_equal(inputs >= 0, targets >= 0)
 
     lm.set_params(window=None, start_marker="^", end_marker="$")
     _learn_vocabulary(lm, ["abcdefghij", "xyz"])
     codes, lengths = lm._encode(["abcdefghij", "xyz"], "X", end=True)
-    inputs, targets, _ = lm._windows(codes, lengths)
+    inputs, targets, _, _ = lm._windows(codes, lengths)
     assert [text(r) for r in inputs] == ["^abcdefghij", "^xyz"]
     assert [text(r) for r in targets] == ["abcdefghij$", "xyz$"]
 

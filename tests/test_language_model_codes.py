@@ -133,3 +133,26 @@ def test_prediction_reads_codes(monkeypatch):
     lm.sample("t", 3, random_state=0)
     _assert_codes(seen, lm)
     assert np.unique([X.shape[1] for X in seen]).size > 1  # several call sites
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(early_stopping=True, validation_fraction=0.3, dropout=0.2),
+        dict(solver="lbfgs"),
+    ],
+)
+def test_fit_passes_the_core_codes(monkeypatch, params):
+    trained = _spy(monkeypatch, "loss_and_grads")
+    validated = _spy(monkeypatch, "forward")
+    lm = CharLanguageModel(hidden_size=3, window=4, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        lm.set_params(**params).fit(TEXTS)
+    _assert_codes(trained, lm)
+    if params.get("early_stopping"):
+        _assert_codes(validated, lm)
+        trained.clear()
+        lm.set_params(early_stopping=False).partial_fit(TEXTS)
+        _assert_codes(trained, lm)
+    assert not hasattr(lm, "n_features_in_")
