@@ -1,8 +1,15 @@
-"""One-hot encoding of texts and symbol sequences into padded 3-D arrays.
+"""Texts: their validation and encoding, and CharOneHotEncoder.
 
-The output follows the package's sequence format: an array of shape
-(n_samples, n_steps, n_features) in which a step whose features are all NaN
-ends the sequence.
+The functions at the top are the one text path of the package: the encoder
+and :class:`~sklearn_attnrnn.CharLanguageModel` both validate texts with
+:func:`check_texts`, turn them into code points with
+:func:`texts_to_code_points`, learn their alphabet with :func:`alphabet` and
+map characters to indices with :func:`lookup`, so that the same bad input
+gets the same error from both.
+
+:class:`CharOneHotEncoder` one-hot encodes texts and symbol sequences into
+the package's sequence format: an array of shape (n_samples, n_steps,
+n_features) in which a step whose features are all NaN ends the sequence.
 """
 
 import numbers
@@ -164,8 +171,10 @@ def texts_to_code_points(texts, name="X", *, before="", after="", allow_empty=Fa
         )
     # One encode call turns every character into a 4-byte code point: no
     # per-character Python loop. surrogatepass keeps lone surrogates intact.
-    joined = "".join(before + t + after for t in texts) if before or after else None
-    joined = "".join(texts) if joined is None else joined
+    if before or after:
+        joined = "".join(before + t + after for t in texts)
+    else:
+        joined = "".join(texts)
     points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), "<u4")
     return points, lengths + len(before) + len(after)
 
