@@ -111,6 +111,7 @@ BENCHMARK_TABLES = {
     "speed_gru.md": "Speed against PyTorch: the GRU cell",
     "speed_lstm.md": "Speed against PyTorch: the LSTM cell",
     "onnx.md": "ONNX export: onnxruntime's speed",
+    "text_memory.md": "The language model's memory: integer codes or a one-hot corpus",
 }
 
 

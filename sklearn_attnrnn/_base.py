@@ -228,18 +228,24 @@ class BaseAttentionRNN(
     # ------------------------------------------------------------------
     # What a subclass provides
     # ------------------------------------------------------------------
-    @abstractmethod
     def _encode_targets(self, y, *, reset, classes=None):
-        """Validate y and return the core's targets; set ``classes_`` etc."""
+        """Validate y and return the core's targets; set ``classes_`` etc.
+        (for the estimators that fit on X and y through :meth:`_fit_state`)."""
+        raise NotImplementedError
 
     @abstractmethod
     def _n_outputs(self):
         """K, the number of outputs of the network."""
 
     @abstractmethod
-    def _validation_score(self, Omega, targets, sample_weight):
-        """Weighted score of outputs Omega against encoded targets (higher
-        is better)."""
+    def _validation_score(self, outputs, targets, sample_weight):
+        """Weighted score of a validation set's :meth:`_validation_outputs`
+        against its encoded targets (higher is better)."""
+
+    def _validation_outputs(self, values, lengths, targets):
+        """What :meth:`_validation_score` reads of a validation set (non-finite
+        if the network diverged): Omega."""
+        return self._decision_function_raw(values, lengths)
 
     def _target_weights(self, targets):
         """Per-sample weights implied by the targets (class_weight); None."""
@@ -458,7 +464,8 @@ class BaseAttentionRNN(
     def _fit_state(
         self, *, X, y, sample_weight=None, incremental=False, classes=None, tasks
     ):
-        """The fit itself, run on the side copy (see :meth:`_transaction`)."""
+        """Validate X and y, then train on them with :meth:`_fit_validated`
+        (on the side copy, see :meth:`_transaction`)."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target "
@@ -483,7 +490,42 @@ class BaseAttentionRNN(
                 f"X and y have inconsistent numbers of samples: {len(lengths)} "
                 f"sequences and {len(targets)} targets."
             )
-        sample_weight = self._check_weights(sample_weight, targets, values)
+        if continuing:
+            values = values.astype(self.U_.dtype, copy=False)
+        return self._fit_validated(
+            values,
+            lengths,
+            targets,
+            sample_weight,
+            n_features=values.shape[2],
+            dtype=values.dtype,
+            incremental=incremental,
+            tasks=tasks,
+        )
+
+    def _fit_validated(
+        self,
+        values,
+        lengths,
+        targets,
+        sample_weight,
+        *,
+        n_features,
+        dtype,
+        incremental,
+        tasks,
+    ):
+        """Train on validated sequences (on the side copy, see
+        :meth:`_transaction`).
+
+        ``values`` (N, T, F) are features (padding anywhere after each
+        sequence's length), or (N, T) integer codes of one-hot inputs of
+        ``n_features`` (-1 on padding; see :func:`_network.forward`);
+        ``lengths`` (N,) and ``targets`` as the subclass's hooks read them;
+        ``dtype`` is that of a new network's parameters.
+        """
+        continuing = self._continues(incremental)
+        sample_weight = self._check_weights(sample_weight, targets, lengths)
         if not continuing or not hasattr(self, "_random_state"):
             self._random_state = check_random_state(self.random_state)
         # else: partial_fit and warm_start go on with the fit's random stream
@@ -491,7 +533,6 @@ class BaseAttentionRNN(
         # instead of drawing the same permutation and masks again.
 
         if continuing:
-            values = values.astype(self.U_.dtype, copy=False)
             if self.W_.shape[1] != self.hidden_size:
                 raise ValueError(
                     f"hidden_size={self.hidden_size} differs from the fitted "
@@ -511,7 +552,7 @@ class BaseAttentionRNN(
                     "the fitted network, so delay cannot change."
                 )
         else:
-            self._initialize(values)
+            self._initialize(n_features, dtype)
         self._check_penalty_scale(sample_weight)
         self._fitted_version = _version()
 
@@ -538,10 +579,10 @@ class BaseAttentionRNN(
                 )
         return self
 
-    def _check_weights(self, sample_weight, targets, values):
+    def _check_weights(self, sample_weight, targets, lengths):
         """The weight of each sample (sample_weight times class_weight),
         checked so that the loss, a weighted mean, stays within float range."""
-        weights = _check_sample_weight(sample_weight, values[:, 0, 0], dtype=np.float64)
+        weights = _check_sample_weight(sample_weight, lengths, dtype=np.float64)
         if sample_weight is not None and not weights.any():
             # the wording of _check_sample_weight since scikit-learn 1.9
             raise ValueError(
@@ -596,11 +637,10 @@ class BaseAttentionRNN(
                 "parameters. Lower alpha (the default is 1e-4)."
             )
 
-    def _initialize(self, values):
+    def _initialize(self, n_features, dtype):
         """Fresh parameters, optimizer and training history."""
-        dtype = values.dtype
         params = _network.init_params(
-            values.shape[2],
+            n_features,
             self.hidden_size,
             self._n_outputs(),
             self._random_state,
@@ -626,18 +666,19 @@ class BaseAttentionRNN(
     ):
         """Loss (weighted mean + L2, both over ``total``, the batch's weight
         total) and gradients."""
-        # A time-major view: the core copies it once, into its own buffer.
-        X = values[:, : int(lengths.max())].transpose(1, 0, 2)
+        # A time-major view (of features or codes): the core reads it once.
+        X = np.swapaxes(values[:, : int(lengths.max())], 0, 1)
         Y = targets if self._output == "last" else self._time_major_targets(targets, X)
         # Dropout masks from the fit's random stream (rates of 0 draw nothing).
+        U = params["U"]
         input_mask, recurrent_mask = _network.dropout_masks(
             self._random_state,
             len(lengths),
-            X.shape[2],
+            U.shape[1],
             params["W"].shape[1],
             self.dropout,
             self.recurrent_dropout,
-            dtype=X.dtype,
+            dtype=U.dtype,
         )
         return _network.loss_and_grads(
             params,
@@ -782,14 +823,14 @@ class BaseAttentionRNN(
                     self._diverged(evaluated, theta, what, targets, start_iter)
                 score = None
                 if X_val is not None:
-                    Omega = self._decision_function_raw(*X_val[:2])
-                    if not np.isfinite(Omega).all():
+                    outputs = self._validation_outputs(*X_val[:3])
+                    if not np.isfinite(outputs).all():
                         what = (
                             "The outputs on the validation set became non-finite "
                             f"after epoch {self.n_iter_ + 1}"
                         )
                         self._diverged(evaluated, theta, what, targets, start_iter)
-                    score = self._validation_score(Omega, *X_val[2:])
+                    score = self._validation_score(outputs, *X_val[2:])
                 self.n_iter_ += 1
                 self.t_ += n_samples
                 self.loss_ = epoch_loss / self._weight_total(sample_weight, lengths)

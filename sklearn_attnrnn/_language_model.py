@@ -22,10 +22,18 @@ from ._base import PREDICT_CHUNK_SIZE, BaseAttentionRNN
 from ._classifier import _not_lbfgs
 from ._docs import SHARED_ATTRIBUTES_DOC, SHARED_PARAMETERS_DOC
 from ._sequences import to_time_major
+from ._text import (
+    alphabet,
+    character_keys,
+    check_texts,
+    lookup,
+    texts_to_code_points,
+    unknown_symbols_error,
+)
 from ._threads import on_one_blas_thread
 
 # Steps (sequences x longest length) per forward pass at prediction time: the
-# one-hot inputs of a chunk then take at most STEP_BUDGET * n_chars floats.
+# core's buffers of a chunk then take at most STEP_BUDGET * (a few H) floats.
 STEP_BUDGET = 1 << 16
 # sample() below this temperature is greedy (documented): softmax(Omega / T)
 # gives a character whose Omega is `gap` below the largest a weight of
@@ -35,39 +43,8 @@ GREEDY_TEMPERATURE = 1e-6
 
 
 def _as_texts(X, name="X"):
-    """Validate X as one string or a 1-D collection of strings; return a list."""
-    if isinstance(X, str):
-        return [X]
-    if X is None:
-        raise ValueError(f"{name} is None; expected a string or a list of strings.")
-    if isinstance(X, (bytes, bytearray)):
-        raise TypeError(
-            f"{name} is {type(X).__name__}; expected str. Decode it first, e.g. "
-            f"{name}.decode('utf-8')."
-        )
-    ndim = getattr(X, "ndim", 1)
-    if ndim != 1:
-        raise ValueError(
-            f"{name} is a {ndim}-D array; expected a string or a 1-D array-like "
-            "of strings, one text per sample."
-        )
-    try:
-        texts = list(X)
-    except TypeError:
-        raise TypeError(
-            f"{name} must be a string or a list of strings, got {type(X).__name__}."
-        ) from None
-    if not texts:
-        raise ValueError(f"{name} is empty; expected at least one text.")
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            shown = repr(text)
-            shown = shown if len(shown) <= 40 else shown[:37] + "..."
-            raise TypeError(
-                f"{name}[{i}] is of type {type(text).__name__} ({shown}), not "
-                "str; every sample must be a string of characters."
-            )
-    return texts
+    """One string (one text) or a 1-D collection of strings, as a sequence."""
+    return [X] if isinstance(X, str) else check_texts(X, name)
 
 
 def _check_marker(value, name):
@@ -177,10 +154,6 @@ class CharLanguageModel(BaseAttentionRNN):
     # ------------------------------------------------------------------
     # The hooks of BaseAttentionRNN
     # ------------------------------------------------------------------
-    def _encode_targets(self, y, *, reset, classes=None):
-        # fit builds the targets itself (next-character indices, -1 on padding).
-        return np.asarray(y, dtype=np.intp)
-
     def _n_outputs(self):
         return len(self.classes_)
 
@@ -191,12 +164,27 @@ class CharLanguageModel(BaseAttentionRNN):
         # The loss is a mean per predicted character, not per window.
         return float(weights @ lengths)
 
-    def _validation_score(self, Omega, targets, sample_weight):
-        """Weighted mean log-likelihood per character of held-out windows."""
-        real = targets[:, : Omega.shape[1]] >= 0
-        log_p = self._log_proba_of_targets(Omega, targets)
-        weights = np.broadcast_to(sample_weight[:, None], real.shape)[real]
-        return float(np.average(log_p, weights=weights))
+    def _validation_score(self, sums, targets, sample_weight):
+        """Weighted mean log-likelihood per character of held-out windows,
+        from each window's sum of log p(next character)."""
+        n_chars = (targets >= 0).sum(axis=1)
+        return float(sample_weight @ sums / (sample_weight @ n_chars))
+
+    @on_one_blas_thread
+    def _validation_outputs(self, codes, lengths, targets):
+        """Each held-out window's sum of log p(next character) (N,), chunk by
+        chunk: the windows' (N, T, K) outputs are never held at once."""
+        params = self._compute_params(self.U_.dtype)
+        kwargs = self._core_kwargs()
+        sums = np.empty(len(lengths))
+        for idx in self._chunks(lengths):
+            X = to_time_major(codes[idx], lengths[idx])
+            Omega = _network.forward(params, X, lengths[idx], **kwargs)[0]
+            chunk_targets = targets[idx, : X.shape[0]]
+            log_p = np.zeros(chunk_targets.shape)
+            log_p[chunk_targets >= 0] = self._log_proba_of_targets(Omega, chunk_targets)
+            sums[idx] = log_p.sum(axis=1)
+        return sums
 
     @staticmethod
     def _log_proba_of_targets(Omega, targets):
@@ -213,13 +201,15 @@ class CharLanguageModel(BaseAttentionRNN):
         return float(log_p.sum()), len(log_p)
 
     @on_one_blas_thread
-    def _decision_function_raw(self, values, lengths):
-        """Every-step Omega (N, T, K) of validated windows (for early stopping)."""
-        params = self._compute_params(values.dtype)
+    def _decision_function_raw(self, codes, lengths):
+        """Every-step Omega (N, T, K) of windows' codes (the fit loop's check
+        of its last epoch, on one batch)."""
+        dtype = self.U_.dtype
+        params = self._compute_params(dtype)
         kwargs = self._core_kwargs()
-        Omega = np.zeros(values.shape[:2] + (self._n_outputs(),), values.dtype)
+        Omega = np.zeros(codes.shape + (self._n_outputs(),), dtype)
         for idx in self._chunks(lengths):
-            X = to_time_major(values[idx], lengths[idx])
+            X = to_time_major(codes[idx], lengths[idx])
             Omega[idx, : X.shape[0]] = _network.forward(
                 params, X, lengths[idx], **kwargs
             )[0]
@@ -228,10 +218,11 @@ class CharLanguageModel(BaseAttentionRNN):
     # ------------------------------------------------------------------
     # Texts to codes, windows and one-hot inputs
     # ------------------------------------------------------------------
-    def _learn_vocabulary(self, texts):
-        markers = [m for m in (self.start_marker, self.end_marker) if m is not None]
+    def _learn_vocabulary(self, points):
+        """classes_ and vocabulary_ from the code points of the texts with
+        their markers, or from ``vocabulary`` and the markers."""
         if self.vocabulary is None:
-            chars = set().union(*map(set, texts))
+            chars = alphabet(points)  # the markers' included
         else:
             given = list(self.vocabulary)
             if not given:
@@ -247,41 +238,53 @@ class CharLanguageModel(BaseAttentionRNN):
                     )
             if len(set(given)) != len(given):
                 raise ValueError("vocabulary contains duplicate characters.")
-            chars = set(given)
-        chars.update(markers)
-        self.classes_ = np.array(sorted(chars), dtype="<U1")
+            markers = [m for m in (self.start_marker, self.end_marker) if m]
+            chars = sorted(set(given).union(markers))
+        self.classes_ = np.array(chars, dtype="<U1")
         self.vocabulary_ = {str(c): i for i, c in enumerate(self.classes_)}
 
-    def _encode(self, texts, name, *, start, end):
-        """Flat indices into ``classes_`` of the texts (with markers), lengths."""
-        s = self.start_marker if start and self.start_marker is not None else ""
-        e = self.end_marker if end and self.end_marker is not None else ""
-        joined = "".join(s + t + e for t in texts)
-        points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), "<u4")
-        lengths = np.fromiter(map(len, texts), np.intp, len(texts)) + len(s) + len(e)
-        keys = np.fromiter(map(ord, self.classes_), np.uint32, len(self.classes_))
-        idx = np.minimum(np.searchsorted(keys, points), len(keys) - 1)
-        unknown = keys[idx] != points
-        if unknown.any():
+    def _code_points(self, texts, name, *, end, allow_empty):
+        """Code points of the texts with their markers (the start marker
+        always, the end marker if ``end``), and each one's length."""
+        return texts_to_code_points(
+            texts,
+            name,
+            before=self.start_marker or "",
+            after=(self.end_marker or "") if end else "",
+            allow_empty=allow_empty,
+        )
+
+    def _codes(self, points, lengths, name):
+        """Indices into ``classes_`` of code points of texts of ``lengths``."""
+        codes, known = lookup(character_keys(self.classes_), points)
+        if not known.all():
             ends = np.cumsum(lengths)
-            i = int(np.searchsorted(ends, np.flatnonzero(unknown)[0], side="right"))
-            mask = unknown[ends[i] - lengths[i] : ends[i]]
-            text = s + texts[i] + e
-            chars = sorted({c for c, bad in zip(text, mask, strict=True) if bad})
-            shown = ", ".join(map(repr, chars[:10])) + (
-                ", ..." if len(chars) > 10 else ""
+            i = int(np.searchsorted(ends, np.flatnonzero(~known)[0], side="right"))
+            text = slice(ends[i] - lengths[i], ends[i])
+            raise unknown_symbols_error(
+                name,
+                i,
+                points[text][~known[text]],
+                text=True,
+                known_as="the vocabulary (classes_)",
+                remedy="The model can only read these characters; map or remove "
+                "the others, or refit (a fixed alphabet can be given with the "
+                "vocabulary parameter).",
             )
-            raise ValueError(
-                f"{name}[{i}] contains character(s) not in the vocabulary learned "
-                f"in fit: {shown}. The model can only read the characters of "
-                "classes_; map or remove the others, or refit (a fixed alphabet "
-                "can be given with the vocabulary parameter)."
-            )
-        return idx.astype(np.intp), lengths
+        return codes
+
+    def _encode(self, texts, name, *, end, allow_empty=False):
+        """Indices into ``classes_`` of the texts with their markers (flat),
+        and each one's length."""
+        points, lengths = self._code_points(
+            texts, name, end=end, allow_empty=allow_empty
+        )
+        return self._codes(points, lengths, name), lengths
 
     def _windows(self, codes, lengths):
-        """Cut texts into training windows: inputs, targets (-1 = padding) and
-        the number of windows of each text."""
+        """Cut texts into training windows: their input codes and target
+        codes (N, T) (-1 = padding), lengths (N,), and the number of windows
+        of each text."""
         n_pairs = lengths - 1  # a text of n characters gives n - 1 (x, y) pairs
         width = n_pairs if self.window is None else np.full_like(n_pairs, self.window)
         width = np.maximum(width, 1)
@@ -296,16 +299,7 @@ class CharLanguageModel(BaseAttentionRNN):
         targets = np.full(shape, -1, dtype=np.intp)
         inputs[row, col] = codes[src]
         targets[row, col] = codes[src + 1]
-        return inputs, targets, n_windows
-
-    def _one_hot(self, codes, *, pad):
-        """(N, T) codes (-1 = padding) to (N, T, K) one-hot, ``pad`` on padding."""
-        out = np.zeros(codes.shape + (len(self.classes_),))
-        real = codes >= 0
-        out[~real] = pad
-        rows, cols = np.nonzero(real)
-        out[rows, cols, codes[real]] = 1.0
-        return out
+        return inputs, targets, np.bincount(row, minlength=shape[0]), n_windows
 
     def _check_no_markers(self, texts, name):
         """Reject a marker inside a text or prefix: the same rule at fit,
@@ -324,21 +318,18 @@ class CharLanguageModel(BaseAttentionRNN):
                     )
 
     def _check_text_fit(self, X, sample_weight):
+        """The code points of the texts with their markers, each one's
+        length, and the sample weights, validated."""
         texts = _as_texts(X)
-        for i, text in enumerate(texts):
-            if not text:
-                raise ValueError(
-                    f"X[{i}] is an empty string; every text needs at least one "
-                    "character."
-                )
         _check_marker(self.start_marker, "start_marker")
         _check_marker(self.end_marker, "end_marker")
         self._check_no_markers(texts, "X")
+        points, lengths = self._code_points(texts, "X", end=True, allow_empty=False)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
                 sample_weight, np.empty(len(texts)), dtype=np.float64
             )
-        return texts, sample_weight
+        return points, lengths, sample_weight
 
     def _fit_texts(self, X, sample_weight, *, incremental):
         """Fit on texts as one transaction: the vocabulary, the windows and
@@ -358,16 +349,17 @@ class CharLanguageModel(BaseAttentionRNN):
 
     def _fit_texts_state(self, *, X, y, sample_weight, incremental, tasks):
         self._check_solver_options(incremental)
-        texts, sample_weight = self._check_text_fit(X, sample_weight)
+        points, lengths, sample_weight = self._check_text_fit(X, sample_weight)
         if not self._continues(incremental):
-            self._learn_vocabulary(texts)
-        codes, lengths = self._encode(texts, "X", start=True, end=True)
+            self._learn_vocabulary(points)
+        codes = self._codes(points, lengths, "X")
+        del points
         if (lengths < 2).all():
             raise ValueError(
                 "There is no next character to learn: every text has a single "
                 "character. Give longer texts, or a start_marker or end_marker."
             )
-        inputs, targets, n_windows = self._windows(codes, lengths)
+        inputs, targets, window_lengths, n_windows = self._windows(codes, lengths)
         if self.early_stopping and not incremental and len(inputs) < 2:
             raise ValueError(
                 f"early_stopping=True needs at least 2 windows to hold some out, "
@@ -376,20 +368,18 @@ class CharLanguageModel(BaseAttentionRNN):
             )
         if sample_weight is not None:
             sample_weight = np.repeat(sample_weight, n_windows)
-        values = self._one_hot(inputs, pad=np.nan)
-        try:
-            self._fit_state(
-                X=values,
-                y=targets,
-                sample_weight=sample_weight,
-                incremental=incremental,
-                tasks=tasks,
-            )
-        finally:
-            # The input is text: like scikit-learn's text vectorizers, the
-            # model has no n_features_in_ (its windows' width is len(classes_)).
-            for attr in ("n_features_in_", "feature_names_in_"):
-                self.__dict__.pop(attr, None)
+        # The windows go to the fit loop as codes: nothing of size
+        # characters x vocabulary is ever built.
+        self._fit_validated(
+            inputs,
+            window_lengths,
+            targets,
+            sample_weight,
+            n_features=len(self.classes_),
+            dtype=np.float64,
+            incremental=incremental,
+            tasks=tasks,
+        )
 
     # ------------------------------------------------------------------
     # Fitting
@@ -472,7 +462,7 @@ class CharLanguageModel(BaseAttentionRNN):
         check_is_fitted(self)
         texts = _as_texts(X, name)
         self._check_no_markers(texts, name)
-        codes, lengths = self._encode(texts, name, start=True, end=False)
+        codes, lengths = self._encode(texts, name, end=False, allow_empty=True)
         if (lengths == 0).any():
             i = int(np.flatnonzero(lengths == 0)[0])
             raise ValueError(
@@ -498,8 +488,9 @@ class CharLanguageModel(BaseAttentionRNN):
         weights = np.full(contexts.shape, np.nan) if self.attention else None
         for idx in _chunks_by_steps(lengths):
             T = int(lengths[idx].max())
-            X = self._one_hot(contexts[idx, :T].T, pad=0.0)
-            Omega[idx], a = _network.forward(params, X, lengths[idx], **kwargs)
+            Omega[idx], a = _network.forward(
+                params, contexts[idx, :T].T, lengths[idx], **kwargs
+            )
             if a is not None:
                 a[np.arange(T)[None, :] >= lengths[idx, None]] = np.nan
                 weights[idx, :T] = a
@@ -605,7 +596,7 @@ class CharLanguageModel(BaseAttentionRNN):
         check_is_fitted(self)
         texts = _as_texts(X)
         self._check_no_markers(texts, "X")
-        codes, lengths = self._encode(texts, "X", start=True, end=True)
+        codes, lengths = self._encode(texts, "X", end=True)
         if (lengths < 2).all():
             raise ValueError(
                 "X has no character to predict: every text has a single "
@@ -630,8 +621,7 @@ class CharLanguageModel(BaseAttentionRNN):
         kwargs = self._core_kwargs()
         for idx in _chunks_by_steps(head):
             T = int(head[idx].max())
-            X_chunk = self._one_hot(inputs[idx, :T].T, pad=0.0)
-            Omega = _network.forward(params, X_chunk, head[idx], **kwargs)[0]
+            Omega = _network.forward(params, inputs[idx, :T].T, head[idx], **kwargs)[0]
             total += self._sum_log_proba(Omega, targets[idx])[0]
 
         # Tail: prediction t > window from the window characters before it.
@@ -642,11 +632,14 @@ class CharLanguageModel(BaseAttentionRNN):
             starts = np.repeat(offsets + 1, n_tail) + (
                 np.arange(n_tail.sum()) - np.repeat(np.cumsum(n_tail) - n_tail, n_tail)
             )
-            contexts = starts[:, None] + np.arange(W)[None, :]
-            full = np.full(len(starts), W)
-            for begin in range(0, len(starts), max(1, STEP_BUDGET // W)):
-                sl = slice(begin, begin + max(1, STEP_BUDGET // W))
-                Omega, _ = self._forward_last(codes[contexts[sl]], full[sl])
+            chunk = max(1, STEP_BUDGET // W)
+            full = np.full(chunk, W)
+            for begin in range(0, len(starts), chunk):
+                sl = slice(begin, begin + chunk)
+                # the contexts of this chunk only: all of them would take
+                # characters x window integers
+                contexts = codes[starts[sl, None] + np.arange(W)[None, :]]
+                Omega, _ = self._forward_last(contexts, full[: len(contexts)])
                 log_p = _network.log_output_function(Omega)
                 total += log_p[np.arange(len(log_p)), codes[starts[sl] + W]].sum()
         return total, count

@@ -508,13 +508,16 @@ def _finish(values, estimator=None):
 
 
 def to_time_major(values, lengths):
-    """A batch as the core wants it: (T, N, F) contiguous, T = longest length.
+    """A batch as the core wants it: (T, N, F) contiguous, T = longest length
+    (or (T, N) for integer codes (N, T)).
 
     Examples
     --------
     >>> import numpy as np
     >>> to_time_major(np.zeros((4, 6, 2)), np.array([2, 3, 1, 1])).shape
     (3, 4, 2)
+    >>> to_time_major(np.zeros((4, 6), int), np.array([2, 3, 1, 1])).shape
+    (3, 4)
     """
     T = int(lengths.max())
-    return np.ascontiguousarray(values[:, :T].transpose(1, 0, 2))
+    return np.ascontiguousarray(np.swapaxes(values[:, :T], 0, 1))

@@ -1,8 +1,15 @@
-"""One-hot encoding of texts and symbol sequences into padded 3-D arrays.
+"""Texts: their validation and encoding, and CharOneHotEncoder.
 
-The output follows the package's sequence format: an array of shape
-(n_samples, n_steps, n_features) in which a step whose features are all NaN
-ends the sequence.
+The functions at the top are the one text path of the package: the encoder
+and :class:`~sklearn_attnrnn.CharLanguageModel` both validate texts with
+:func:`check_texts`, turn them into code points with
+:func:`texts_to_code_points`, learn their alphabet with :func:`alphabet` and
+map characters to indices with :func:`lookup`, so that the same bad input
+gets the same error from both.
+
+:class:`CharOneHotEncoder` one-hot encodes texts and symbol sequences into
+the package's sequence format: an array of shape (n_samples, n_steps,
+n_features) in which a step whose features are all NaN ends the sequence.
 """
 
 import numbers
@@ -25,42 +32,88 @@ _TEXT_2D = "2d_text"  # a single column of strings, one text per row
 _SYMBOLS_2D = "2d_symbols"  # one symbol per cell, a row is a sequence
 
 
-def _ndim(X):
-    """Number of dimensions of X, with clear errors for non-array input."""
+# ----------------------------------------------------------------------
+# Texts: validation, alphabet and encoding, shared by CharOneHotEncoder and
+# CharLanguageModel (the same bad input gets the same error from both).
+# ----------------------------------------------------------------------
+def _reject_non_collections(X, name="X"):
+    """Errors for what is no collection of texts at all: None, bytes, a scalar."""
     if X is None:
         raise ValueError(
-            "X is None; expected an array-like of strings or a 2-D array of symbols."
+            f"{name} is None; expected an array-like of strings, one text per sample."
         )
-    if isinstance(X, (str, bytes)):
-        raise ValueError(
-            "X is a single string; expected an array-like of strings (one text "
-            "per sample), e.g. [X]."
+    if isinstance(X, (bytes, bytearray)):
+        raise TypeError(
+            f"{name} is {type(X).__name__}; expected str. Decode it first, e.g. "
+            f"{name}.decode('utf-8')."
         )
     ndim = getattr(X, "ndim", None)
-    if ndim is None:
-        if not hasattr(X, "__len__") and not hasattr(X, "__array__"):
-            raise ValueError(
-                f"Expected an array-like of strings or a 2-D array of symbols, "
-                f"got {type(X).__name__}."
-            )
-        try:
-            ndim = np.asarray(X, dtype=object).ndim
-        except ValueError as exc:
-            raise ValueError(
-                "X could not be read as an array: its rows do not have a "
-                "consistent shape. Pass a 1-D array-like of strings, or a "
-                "rectangular 2-D array of symbols."
-            ) from exc
-    if ndim == 0:
+    if ndim == 0 or (
+        ndim is None and not hasattr(X, "__len__") and not hasattr(X, "__array__")
+    ):
         raise ValueError(
-            f"Expected an array-like of strings or a 2-D array of symbols, got a "
-            f"scalar {type(X).__name__}."
+            f"{name} is a scalar {type(X).__name__}; expected an array-like of "
+            "strings, one text per sample."
         )
-    return ndim
 
 
-def _check_texts(texts):
-    """Raise a TypeError naming the first item of ``texts`` that is not a str."""
+def check_texts(X, name="X"):
+    """Validate X as a 1-D array-like of texts.
+
+    Parameters
+    ----------
+    X : array-like of str of shape (n_samples,)
+        A list, tuple, 1-D array or Series of strings.
+    name : str, default="X"
+        How error messages call X.
+
+    Returns
+    -------
+    texts : ndarray of object of shape (n_samples,)
+        The strings.
+
+    Raises
+    ------
+    ValueError
+        For None, a scalar, an array that is not 1-D, a 1-D array of numbers,
+        or no text at all.
+    TypeError
+        For bytes, or an item that is not a str (naming the first one).
+
+    Examples
+    --------
+    >>> check_texts(["ab", "c"])
+    array(['ab', 'c'], dtype=object)
+    >>> check_texts(["ab", 3])
+    Traceback (most recent call last):
+    ...
+    TypeError: Sample 1 of X is of type int (3), not str; ...
+    """
+    _reject_non_collections(X, name)
+    if not hasattr(X, "__len__"):  # an array-like known by its __array__ only
+        X = np.asarray(X, dtype=object)
+    ndim = getattr(X, "ndim", 1)
+    if ndim != 1:
+        raise ValueError(
+            f"{name} is a {ndim}-D array; expected a 1-D array-like of strings, "
+            "one text per sample."
+        )
+    dtype = getattr(X, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind in "biufc":
+        raise ValueError(
+            f"{name} is a 1-D array of {dtype}; expected strings, one text per "
+            "sample. Reshape your data: sequences of numeric symbols are a 2-D "
+            "array of shape (n_samples, n_steps), e.g. X.reshape(1, -1) for a "
+            "single sequence (CharOneHotEncoder reads them)."
+        )
+    items = list(X)
+    texts = np.empty(len(items), dtype=object)  # never 2-D, whatever the items
+    texts[:] = items
+    if not len(texts):
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape=(0,)) while a minimum of 1 is "
+            f"required: {name} has no text."
+        )
     is_str = np.fromiter((isinstance(t, str) for t in texts), bool, len(texts))
     if not is_str.all():
         i = int(np.flatnonzero(~is_str)[0])
@@ -73,25 +126,122 @@ def _check_texts(texts):
                 " Sequences of symbols must be given as a rectangular 2-D array "
                 "(all rows of the same length)."
             )
+        shown = repr(item)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
         raise TypeError(
-            f"Sample {i} of X is of type {type(item).__name__} ({item!r}), not str; "
-            f"every sample must be a string of characters.{hint}"
+            f"Sample {i} of {name} is of type {type(item).__name__} ({shown}), not "
+            f"str; every sample must be a string of characters.{hint}"
         )
+    return texts
 
 
-def _texts_to_codes(texts):
-    """Code points of all characters, concatenated, and the length of each text."""
+def texts_to_code_points(texts, name="X", *, before="", after="", allow_empty=False):
+    """Code points of all characters, concatenated, and the length of each text.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        Validated texts (:func:`check_texts`).
+    name : str, default="X"
+        How error messages call the texts.
+    before, after : str, default=""
+        Put before and after every text (a language model's markers); they
+        count in the lengths.
+    allow_empty : bool, default=False
+        Whether a text may be empty (a prefix after a start marker).
+
+    Returns
+    -------
+    points : ndarray of uint32
+        The code points of every text (with ``before`` and ``after``), one after
+        the other.
+    lengths : ndarray of intp of shape (n_texts,)
+
+    Examples
+    --------
+    >>> texts_to_code_points(["ab", "c"], after=".")
+    (array([97, 98, 46, 99, 46], dtype=uint32), array([3, 2]))
+    """
     lengths = np.fromiter(map(len, texts), np.intp, len(texts))
-    if (lengths == 0).any():
+    if not allow_empty and (lengths == 0).any():
         i = int(np.flatnonzero(lengths == 0)[0])
         raise ValueError(
-            f"Sample {i} of X is an empty string. An empty sequence cannot be "
+            f"Sample {i} of {name} is an empty string. An empty sequence cannot be "
             "encoded: the model needs at least one step per sequence."
         )
     # One encode call turns every character into a 4-byte code point: no
     # per-character Python loop. surrogatepass keeps lone surrogates intact.
-    joined = "".join(texts).encode("utf-32-le", "surrogatepass")
-    return np.frombuffer(joined, dtype="<u4").astype(np.uint32), lengths
+    if before or after:
+        joined = "".join(before + t + after for t in texts)
+    else:
+        joined = "".join(texts)
+    points = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), "<u4")
+    return points, lengths + len(before) + len(after)
+
+
+def alphabet(points):
+    """The sorted distinct characters of code points, as a list of str.
+
+    Examples
+    --------
+    >>> alphabet(texts_to_code_points(["hello"])[0])
+    ['e', 'h', 'l', 'o']
+    """
+    return [chr(c) for c in np.unique(points).tolist()]
+
+
+def lookup(keys, values):
+    """Index of every value in the sorted ``keys``, and whether it is there.
+
+    Sorted keys: one binary search maps every symbol at once.
+
+    Examples
+    --------
+    >>> lookup(np.array([97, 98]), np.array([98, 120, 97]))
+    (array([1, 1, 0]), array([ True, False,  True]))
+    """
+    idx = np.searchsorted(keys, values)
+    np.minimum(idx, len(keys) - 1, out=idx)
+    return idx, np.asarray(keys[idx] == values, dtype=bool)
+
+
+def character_keys(chars):
+    """The code points of single characters (sorted characters: sorted keys)."""
+    return np.fromiter(map(ord, chars), np.uint32, len(chars))
+
+
+def unknown_symbols_error(name, i, unknown, *, text, known_as, remedy):
+    """The error for symbols of sample i of ``name`` outside the known ones.
+
+    ``unknown`` holds the sample's unknown code points (``text``) or symbols.
+    """
+    uniq = np.unique(unknown)
+    symbols = [chr(c) for c in uniq.tolist()] if text else uniq.tolist()
+    shown = symbols[:10] + (["..."] if len(symbols) > 10 else [])
+    return ValueError(
+        f"Sample {i} of {name} contains symbol(s) not in {known_as}: {shown}. {remedy}"
+    )
+
+
+def _ndim(X):
+    """Number of dimensions of X, with clear errors for non-array input."""
+    _reject_non_collections(X)
+    if isinstance(X, str):
+        raise ValueError(
+            "X is a single string; expected an array-like of strings (one text "
+            "per sample), e.g. [X]."
+        )
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        try:
+            ndim = np.asarray(X, dtype=object).ndim
+        except ValueError as exc:
+            raise ValueError(
+                "X could not be read as an array: its rows do not have a "
+                "consistent shape. Pass a 1-D array-like of strings, or a "
+                "rectangular 2-D array of symbols."
+            ) from exc
+    return ndim
 
 
 def _symbols_to_values(arr):
@@ -119,12 +269,6 @@ def _symbols_to_values(arr):
             return numeric
     # Mixed types compare as their text, as np.asarray does for a mixed list.
     return np.array([str(v) for v in flat], dtype=object)
-
-
-def _format_symbols(values, text):
-    """Sorted distinct symbols as a readable list for error messages."""
-    uniq = np.unique(values)
-    return [chr(c) for c in uniq.tolist()] if text else uniq.tolist()
 
 
 class CharOneHotEncoder(
@@ -240,27 +384,12 @@ class CharOneHotEncoder(
                     f"{name} was fitted on a 1-D array of texts, but X is "
                     f"{ndim}-D. Pass a 1-D array-like of strings."
                 )
+            codes, lengths = texts_to_code_points(check_texts(X))
             if reset:
                 # A refit on texts must not keep a previous 2-D fit's names.
                 for attr in ("n_features_in_", "feature_names_in_"):
                     if hasattr(self, attr):
                         delattr(self, attr)
-            dtype = getattr(X, "dtype", None)
-            if isinstance(dtype, np.dtype) and dtype.kind in "biufc":
-                raise ValueError(
-                    f"X is a 1-D array of {dtype}; expected strings, one text per "
-                    "sample. Reshape your data: sequences of numeric symbols are "
-                    "a 2-D array of shape (n_samples, n_steps), e.g. "
-                    "X.reshape(1, -1) for a single sequence."
-                )
-            texts = np.asarray(X, dtype=object)
-            if texts.shape[0] == 0:
-                raise ValueError(
-                    "Found array with 0 sample(s) (shape=(0,)) while a minimum of "
-                    "1 is required."
-                )
-            _check_texts(texts)
-            codes, lengths = _texts_to_codes(texts)
             return _TEXT_1D, codes, lengths
         if ndim > 2:
             raise ValueError(
@@ -275,9 +404,7 @@ class CharOneHotEncoder(
             )
             form = _TEXT_2D if is_text else _SYMBOLS_2D
         if form == _TEXT_2D:
-            texts = arr[:, 0].astype(object)
-            _check_texts(texts)
-            codes, lengths = _texts_to_codes(texts)
+            codes, lengths = texts_to_code_points(check_texts(arr[:, 0]))
             return form, codes, lengths
         values = _symbols_to_values(arr)
         return form, values, np.full(arr.shape[0], arr.shape[1], dtype=np.intp)
@@ -325,9 +452,7 @@ class CharOneHotEncoder(
         if form == _SYMBOLS_2D:
             self.categories_ = np.unique(values)
         else:
-            self.categories_ = np.array(
-                [chr(c) for c in np.unique(values).tolist()], dtype=object
-            )
+            self.categories_ = np.array(alphabet(values), dtype=object)
         self.max_length_ = int(
             self.max_length if self.max_length is not None else lengths.max()
         )
@@ -377,25 +502,21 @@ class CharOneHotEncoder(
                     f"{kinds[fitted_str]}, but X contains {kinds[given_str]}."
                 )
         else:
-            keys = np.fromiter(
-                map(ord, self.categories_), np.uint32, len(self.categories_)
-            )
-
-        # Sorted categories: one binary search maps every symbol at once.
-        idx = np.searchsorted(keys, values)
-        np.minimum(idx, len(keys) - 1, out=idx)
-        known = np.asarray(keys[idx] == values, dtype=bool)
+            keys = character_keys(self.categories_)
+        idx, known = lookup(keys, values)
 
         n = lengths.shape[0]
         rows = np.repeat(np.arange(n), lengths)
         if not known.all() and self.handle_unknown == "error":
             i = int(rows[np.flatnonzero(~known)[0]])
-            unknown = values[(rows == i) & ~known]
-            symbols = _format_symbols(unknown, text=form != _SYMBOLS_2D)
-            raise ValueError(
-                f"Sample {i} of X contains symbol(s) not seen during fit: "
-                f"{symbols}. Use handle_unknown='ignore' to encode unknown "
-                "symbols as all-zero steps."
+            raise unknown_symbols_error(
+                "X",
+                i,
+                values[(rows == i) & ~known],
+                text=form != _SYMBOLS_2D,
+                known_as="the symbols seen in fit (categories_)",
+                remedy="Use handle_unknown='ignore' to encode unknown symbols as "
+                "all-zero steps.",
             )
 
         starts = np.cumsum(lengths) - lengths

@@ -837,7 +837,8 @@ BAD_TEXT_TRANSFORM = [
         "texts",
         lambda: ["hi", "hez", "yo"],
         ValueError,
-        r"Sample 1 of X contains symbol\(s\) not seen during fit: \['z'\]",
+        r"Sample 1 of X contains symbol\(s\) not in the symbols seen in fit "
+        r"\(categories_\): \['z'\]",
     ),
     (
         "longer than the longest text of fit",
@@ -879,7 +880,8 @@ BAD_TEXT_TRANSFORM = [
         "symbols",
         lambda: np.array([[1, 2, 9]]),
         ValueError,
-        r"Sample 0 of X contains symbol\(s\) not seen during fit: \[9\]",
+        r"Sample 0 of X contains symbol\(s\) not in the symbols seen in fit "
+        r"\(categories_\): \[9\]",
     ),
     (
         "2-D of another width",

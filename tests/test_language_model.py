@@ -92,12 +92,12 @@ def test_every_step_loss_is_the_sum_of_the_prefix_losses(hello):
     # The notes: the every-step loss of "hell" -> "ello" is the sum of the
     # four prefix-classification losses. loss per character = -score.
     lm = clone(hello).set_params(alpha=0.0).fit("hello")
-    inputs, targets, _ = lm._windows(*lm._encode(["hello"], "X", start=1, end=1))
-    values = lm._one_hot(inputs, pad=np.nan)
-    lengths, weights = np.array([4]), np.ones(1)
+    inputs, targets, lengths, _ = lm._windows(*lm._encode(["hello"], "X", end=True))
+    assert_array_equal(lengths, [4])
+    weights = np.ones(1)
     total = lm._weight_total(weights, lengths)
     loss, _ = lm._batch_loss_and_grads(
-        np.nan_to_num(values),
+        inputs,
         lengths,
         targets,
         weights,
@@ -252,11 +252,16 @@ def test_sample_argument_checks(hello, cats):
 # --- windows (truncated BPTT) ---------------------------------------------------
 
 
+def _learn_vocabulary(lm, texts):
+    points, _ = lm._code_points(texts, "X", end=True, allow_empty=False)
+    lm._learn_vocabulary(points)
+
+
 def test_windows_pair_each_character_with_the_next():
     lm = CharLanguageModel(window=4)
-    lm._learn_vocabulary(["abcdefghij", "xyz"])
-    codes, lengths = lm._encode(["abcdefghij", "xyz", "a"], "X", start=1, end=1)
-    inputs, targets, n_windows = lm._windows(codes, lengths)
+    _learn_vocabulary(lm, ["abcdefghij", "xyz"])
+    codes, lengths = lm._encode(["abcdefghij", "xyz", "a"], "X", end=True)
+    inputs, targets, window_lengths, n_windows = lm._windows(codes, lengths)
 
     def text(row):
         return "".join(lm.classes_[row[row >= 0]])
@@ -264,13 +269,14 @@ def test_windows_pair_each_character_with_the_next():
     assert [text(r) for r in inputs] == ["abcd", "efgh", "i", "xy"]
     assert [text(r) for r in targets] == ["bcde", "fghi", "j", "yz"]
     assert_array_equal(n_windows, [3, 1, 0])  # "a" has no next character
+    assert_array_equal(window_lengths, [4, 4, 1, 2])
     assert inputs.shape == (4, 4)
     assert_array_equal(inputs >= 0, targets >= 0)
 
     lm.set_params(window=None, start_marker="^", end_marker="$")
-    lm._learn_vocabulary(["abcdefghij", "xyz"])
-    codes, lengths = lm._encode(["abcdefghij", "xyz"], "X", start=1, end=1)
-    inputs, targets, _ = lm._windows(codes, lengths)
+    _learn_vocabulary(lm, ["abcdefghij", "xyz"])
+    codes, lengths = lm._encode(["abcdefghij", "xyz"], "X", end=True)
+    inputs, targets, _, _ = lm._windows(codes, lengths)
     assert [text(r) for r in inputs] == ["^abcdefghij", "^xyz"]
     assert [text(r) for r in targets] == ["abcdefghij$", "xyz$"]
 
@@ -316,15 +322,15 @@ def test_loss_is_per_character(cats):
     "X, error, match",
     [
         (None, ValueError, "X is None"),
-        (["abc", 3], TypeError, r"X\[1\] is of type int \(3\), not str"),
-        (["abc", None], TypeError, r"X\[1\] is of type NoneType"),
-        ([b"abc"], TypeError, r"X\[0\] is of type bytes"),
+        (["abc", 3], TypeError, r"Sample 1 of X is of type int \(3\), not str"),
+        (["abc", None], TypeError, r"Sample 1 of X is of type NoneType"),
+        ([b"abc"], TypeError, r"Sample 0 of X is of type bytes"),
         (b"abc", TypeError, "Decode it first"),
-        (np.array([1.0, 2.0]), TypeError, r"X\[0\] is of type float"),
+        (np.array([1.0, 2.0]), ValueError, r"1-D array of float64; expected strings"),
         (np.array([["ab"], ["cd"]]), ValueError, "2-D array"),
-        (42, TypeError, "string or a list of strings, got int"),
-        ([], ValueError, "X is empty"),
-        (["abc", ""], ValueError, r"X\[1\] is an empty string"),
+        (42, ValueError, "X is a scalar int"),
+        ([], ValueError, r"0 sample\(s\)"),
+        (["abc", ""], ValueError, r"Sample 1 of X is an empty string"),
         (["a", "b"], ValueError, "no next character to learn"),
     ],
 )
@@ -334,13 +340,18 @@ def test_fit_input_errors(X, error, match):
 
 
 def test_unknown_characters_at_predict(hello):
-    with pytest.raises(ValueError, match=r"X\[1\] contains character.*'x', 'z'"):
+    with pytest.raises(
+        ValueError,
+        match=r"Sample 1 of X contains symbol\(s\) not in the vocabulary.*'x', 'z'",
+    ):
         hello.predict(["he", "hzx"])
-    with pytest.raises(ValueError, match=r"X\[0\].*not in the vocabulary"):
+    with pytest.raises(
+        ValueError, match=r"Sample 0 of X .*not in the vocabulary \(classes_\)"
+    ):
         hello.score("hello!")
     with pytest.raises(ValueError, match="empty prefix"):
         hello.predict_proba(["he", ""])
-    with pytest.raises(TypeError, match=r"X\[0\] is of type int"):
+    with pytest.raises(TypeError, match=r"Sample 0 of X is of type int"):
         hello.predict([1])
 
 
@@ -353,7 +364,7 @@ def test_marker_and_vocabulary_checks():
         CharLanguageModel(vocabulary=["a", "bc"]).fit("abc")
     with pytest.raises(ValueError, match="duplicate"):
         CharLanguageModel(vocabulary="aab").fit("ab")
-    with pytest.raises(ValueError, match=r"X\[0\] contains character.*'c'"):
+    with pytest.raises(ValueError, match=r"Sample 0 of X contains symbol.*'c'"):
         CharLanguageModel(vocabulary="ab").fit("abc")
     with pytest.raises(InvalidParameterError, match="window"):
         CharLanguageModel(window=0).fit("abc")

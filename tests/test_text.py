@@ -16,6 +16,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from sklearn_attnrnn import CharLanguageModel
 from sklearn_attnrnn._text import CharOneHotEncoder
 
 NAN_ROW = [np.nan] * 5
@@ -88,7 +89,10 @@ def test_too_long_sequence_at_transform_raises():
 
 def test_handle_unknown_error_names_symbols_and_sample():
     enc = CharOneHotEncoder().fit(["hello", "hi"])
-    msg = r"Sample 1 of X contains symbol\(s\) not seen during fit: \['x', 'z'\]"
+    msg = (
+        r"Sample 1 of X contains symbol\(s\) not in the symbols seen in fit "
+        r"\(categories_\): \['x', 'z'\]"
+    )
     with pytest.raises(ValueError, match=msg):
         enc.transform(["hi", "zex", "q"])
 
@@ -404,7 +408,7 @@ def test_input_not_modified():
     [
         (None, ValueError, "X is None"),
         ("hello", ValueError, "single string"),
-        (5, ValueError, "got int"),
+        (5, ValueError, "X is a scalar int"),
         ([], ValueError, "0 sample"),
         (np.empty((0, 3)), ValueError, "0 sample"),
         (np.empty((3, 0)), ValueError, "0 feature"),
@@ -505,3 +509,54 @@ def test_tags():
     assert tags.transformer_tags.preserves_dtype == ["float64"]
     tags32 = CharOneHotEncoder(dtype=np.float32).__sklearn_tags__()
     assert tags32.transformer_tags.preserves_dtype == ["float32"]
+
+
+# --- one text path: the encoder and the language model ----------------------
+
+SAME_BAD_TEXTS = [
+    pytest.param(lambda: None, id="None"),
+    pytest.param(lambda: b"hello", id="bytes"),
+    pytest.param(lambda: 5, id="scalar"),
+    pytest.param(lambda: [], id="no text"),
+    pytest.param(lambda: ["he", 3], id="int among strings"),
+    pytest.param(lambda: ["he", None], id="None among strings"),
+    pytest.param(lambda: [np.nan, "he"], id="NaN among strings"),
+    pytest.param(lambda: ["he", b"lo"], id="bytes among strings"),
+    pytest.param(lambda: np.array(["he", ["h", "e"]], dtype=object), id="a list"),
+    pytest.param(lambda: np.array([1.0, 2.0]), id="1-D numbers"),
+    pytest.param(lambda: pd.Series(["he", 7]), id="Series with an int"),
+]
+
+
+def _error_of(call, X):
+    with pytest.raises((TypeError, ValueError)) as info:
+        call(X)
+    return type(info.value), str(info.value)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("make_X", SAME_BAD_TEXTS)
+def test_the_encoder_and_the_language_model_give_the_same_errors(make_X):
+    encoder = CharOneHotEncoder()
+    lm = CharLanguageModel(hidden_size=2, max_iter=1)
+    assert _error_of(encoder.fit, make_X()) == _error_of(lm.fit, make_X())
+    assert not hasattr(encoder, "categories_") and not hasattr(lm, "classes_")
+    encoder.fit(["hello"])
+    lm.fit(["hello"])
+    assert _error_of(encoder.transform, make_X()) == _error_of(lm.predict, make_X())
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_an_empty_text_and_unknown_characters_get_the_same_errors():
+    encoder = CharOneHotEncoder()
+    lm = CharLanguageModel(hidden_size=2, max_iter=1)
+    assert _error_of(encoder.fit, ["he", ""]) == _error_of(lm.fit, ["he", ""])
+    encoder.fit(["hello"])
+    lm.fit(["hello"])
+    kind, encoder_message = _error_of(encoder.transform, ["he", "hzx"])
+    lm_kind, lm_message = _error_of(lm.predict, ["he", "hzx"])
+    # the same error, each naming what it knows and how to get past it
+    assert kind is lm_kind is ValueError
+    head = "Sample 1 of X contains symbol(s) not in the {}: ['x', 'z']."
+    assert encoder_message.startswith(head.format("symbols seen in fit (categories_)"))
+    assert lm_message.startswith(head.format("vocabulary (classes_)"))
