@@ -164,7 +164,7 @@ class BaseAttentionRNN(
 
     def __init__(
         self,
-        hidden_size=32,
+        hidden_size=64,
         *,
         cell="elman",
         attention=True,

@@ -23,10 +23,7 @@ class DocLinkMixin:
 # The parameters every estimator of the package shares, documented once and
 # inserted into each estimator's docstring.
 SHARED_PARAMETERS_DOC = """\
-hidden_size : int, default=32
-        H, the number of hidden units of the recurrence.
-
-    cell : {"elman", "gru", "lstm"}, default="elman"
+cell : {"elman", "gru", "lstm"}, default="elman"
         The recurrence. ``"elman"`` is the notes' h_t = tanh(U x_t +
         W h_{t-1} + b); ``"gru"`` and ``"lstm"`` are PyTorch's ``nn.GRU``
         (reset gate applied after the recurrent product) and ``nn.LSTM``,

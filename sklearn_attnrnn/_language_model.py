@@ -857,6 +857,9 @@ CharLanguageModel.__doc__ = f"""Character-level language model: an attention RNN
 
     Parameters
     ----------
+    hidden_size : int, default=32
+        H, the number of hidden units of the recurrence.
+
     {SHARED_PARAMETERS_DOC}
 
     window : int or None, default=64

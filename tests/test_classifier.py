@@ -40,8 +40,8 @@ def test_learns_digits_as_sequences():
     assert clf.score(X[800:], y[800:]) > 0.85
     assert clf.classes_.tolist() == list(range(10))
     assert clf.n_features_in_ == 8
-    assert (clf.U_.shape, clf.W_.shape, clf.b_.shape) == ((32, 8), (32, 32), (32,))
-    assert (clf.V_.shape, clf.c_.shape) == ((10, 32), (10,))
+    assert (clf.U_.shape, clf.W_.shape, clf.b_.shape) == ((64, 8), (64, 64), (64,))
+    assert (clf.V_.shape, clf.c_.shape) == ((10, 64), (10,))
     assert clf.n_iter_ == len(clf.loss_curve_) == 60
     assert clf.loss_ == clf.loss_curve_[-1]
     assert clf.loss_curve_[-1] < clf.loss_curve_[0] / 3
