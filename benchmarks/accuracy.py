@@ -295,8 +295,9 @@ def _store(path, record=None, meta=None, invocation=None):
 def _rnn_description(params, scale, text):
     """The exact estimator of a configuration, for the configs table."""
     shown = AttentionRNNClassifier(**params).get_params()
-    keys = ("cell", "hidden_size", "learning_rate", "max_iter", "n_iter_no_change")
-    keys += ("tol", "alpha", "batch_size")
+    keys = ["cell", "hidden_size", "learning_rate", "max_iter", "n_iter_no_change"]
+    keys += ["tol", "alpha", "batch_size"]
+    keys += sorted(set(params) - set(keys))  # every other setting changed
     settings = ", ".join(f"{k}={shown[k]!r}" for k in keys if k in shown)
     if text:
         return f"CharOneHotEncoder -> AttentionRNNClassifier({settings})"
@@ -607,6 +608,8 @@ def markdown(results, title="Accuracy on real sequences"):
             "elman + scaler",
             "elman + scaler, 0.2 defaults",
         ),
+        ("hidden_size: 64 − 32, elman", "elman + scaler", "elman + scaler [H=32]"),
+        ("hidden_size: 64 − 32, gru", "gru + scaler", "gru + scaler [H=32]"),
     ]
     pairs = [p for p in pairs if p[1] in models and p[2] in models]
     if pairs:
