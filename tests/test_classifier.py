@@ -78,7 +78,7 @@ def test_loss_is_the_core_mean_cross_entropy_plus_l2():
         y,
     )
     # One epoch = one batch: loss_ is the loss at the *initial* parameters.
-    init = _network.init_params(3, 32, 2, np.random.RandomState(0))
+    init = _network.init_params(3, 64, 2, np.random.RandomState(0))
     values = np.full((40, 8, 3), 0.0)
     lengths = np.array([len(x) for x in X])
     for i, x in enumerate(X):
@@ -323,7 +323,7 @@ def test_gradient_clipping_bounds_each_step():
     )
     params.update(batch_size=60, shuffle=False)
     clipped = _fit(AttentionRNNClassifier(max_grad_norm=1e-3, **params), X, y)
-    init = _network.init_params(3, 32, 2, np.random.RandomState(0))
+    init = _network.init_params(3, 64, 2, np.random.RandomState(0))
     step = np.sqrt(
         sum(((getattr(clipped, k + "_") - init[k]) ** 2).sum() for k in init)
     )

@@ -25,7 +25,7 @@ def _fit(est, X, y, **kwargs):
 def test_learns_ragged_multi_output_targets():
     X, y = _sequences()
     reg = _fit(AttentionRNNRegressor(random_state=0, learning_rate=1e-2), X, y)
-    assert reg.n_outputs_ == 2 and reg.V_.shape == (2, 32)
+    assert reg.n_outputs_ == 2 and reg.V_.shape == (2, 64)
     assert reg.predict(X).shape == (200, 2)
     assert reg.score(X, y) > 0.9
     single = _fit(
@@ -45,7 +45,7 @@ def test_loss_is_half_the_mean_squared_error_as_mlp():
     )
     # the first epoch's loss is at the initial parameters: recompute it from
     # the initial network's outputs
-    init = _network.init_params(2, 32, 2, np.random.RandomState(0))
+    init = _network.init_params(2, 64, 2, np.random.RandomState(0))
     fresh = AttentionRNNRegressor(random_state=0).fit(X, y)  # for its shapes
     for name, value in init.items():
         setattr(fresh, name + "_", value)
