@@ -399,6 +399,7 @@ class _Elman:
     """
 
     projection_buffer = "h"  # U x_t + b becomes h_t in place
+    unit_major = False
 
     def __init__(self, projection, params, workspace, training=False):
         self.h = self.product = projection
@@ -443,9 +444,13 @@ class _GRU:
     and in the recurrent product the n block is A_n r. ``P`` holds A_r,
     A_z and A_n r, and becomes dL/d(W h_{t-1}) in the backward loop; A_n
     is kept apart for dL/d(U_n x_t + b_n) = A_n dL/dh_t.
+
+    :meth:`predicting` makes the cell of a forward pass without gradients,
+    which keeps one step's gates, unit-major (see :func:`_unit_major_cell`).
     """
 
     projection_buffer = "gates"
+    unit_major = False
 
     def __init__(self, projection, params, workspace, training=False):
         T, N, G = projection.shape
@@ -464,25 +469,64 @@ class _GRU:
             self.P = _buffer(workspace, "d_product", (T, N, 3, H), dtype)
             self.step = self._activate_and_keep_factors
 
-    def _activate(self, t):
-        H = self.H
-        gates = self.gates[t]
-        rz = gates[:, : 2 * H]
+    @classmethod
+    def predicting(cls, X1, U1, W, params, workspace):
+        """The cell of a forward pass without gradients (see
+        :func:`_unit_major_cell`): its gate block holds the products of r,
+        z, W_n h_{t-1} + b_hn (whose U rows are 0 and bias b_hn) and, last,
+        U_n x_t + b_n, which becomes n_t."""
+        H = W.shape[1]
+        hn_rows = np.zeros((H, U1.shape[1]), U1.dtype)  # W_n h_{t-1} + b_hn
+        hn_rows[:, -1] = params["b_hn"]
+        U1 = np.concatenate([U1[: 2 * H], hn_rows, U1[2 * H :]])
+        self = _unit_major_cell(cls, X1, U1, W, workspace)
+
+        def step(t):
+            gates = self.block
+            self._equations(
+                gates[: 2 * H],
+                gates[:H],
+                gates[H : 2 * H],
+                gates[2 * H : 3 * H],
+                gates[3 * H :],
+                self.h_units[t - 1] if t else None,
+                self.h_units[t],
+            )
+            self.project(t + 1)
+
+        self.step = step
+        return self
+
+    def _equations(self, rz, r, z, hn, n, h_previous, h):
+        """One step, in place: rz holds the halved pre-activations of r and
+        z (r, z its halves), hn = W_n h_{t-1} + b_hn, n = U_n x_t + b_n;
+        h_previous is None at t = 0. Views of one layout (N, H) or (H, N)."""
         np.tanh(rz, out=rz)  # of the halved pre-activations:
         rz *= 0.5
         rz += 0.5  # r_t, z_t = sigmoid(...)
-        r, z, hn = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H :]
-        n, h = self.n[t], self.h[t]
-        np.multiply(r, hn, out=self.tmp)
-        n += self.tmp
+        tmp = self.tmp
+        np.multiply(r, hn, out=tmp)
+        n += tmp
         np.tanh(n, out=n)
-        if t == 0:  # h_0 = (1 - z) n, as h_{-1} = 0
-            np.multiply(z, n, out=h)
-            np.subtract(n, h, out=h)
+        if h_previous is None:  # h_0 = (1 - z) n, as h_{-1} = 0
+            np.multiply(z, n, out=tmp)
+            np.subtract(n, tmp, out=h)
         else:  # h_t = n + z (h_{t-1} - n)
-            np.subtract(self.h[t - 1], n, out=h)
-            h *= z
-            h += n
+            np.subtract(h_previous, n, out=tmp)
+            tmp *= z
+            np.add(tmp, n, out=h)
+
+    def _activate(self, t):
+        gates = self.g4[t]
+        self._equations(
+            self.gates[t][:, : 2 * self.H],
+            gates[:, 0],
+            gates[:, 1],
+            gates[:, 2],
+            self.n[t],
+            self.h[t - 1] if t else None,
+            self.h[t],
+        )
 
     def _activate_and_keep_factors(self, t):
         self._activate(t)
@@ -537,10 +581,13 @@ class _LSTM:
         dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh(c)^2)
 
     In training, each step computes the factors next to dc and dh (``P``,
-    ``through_h``) while its arrays are in the cache.
+    ``through_h``) while its arrays are in the cache. :meth:`predicting`
+    makes the cell of a forward pass without gradients, which keeps one
+    step's gates, unit-major (see :func:`_unit_major_cell`).
     """
 
     projection_buffer = "gates"
+    unit_major = False
 
     def __init__(self, projection, params, workspace, training=False):
         T, N, G = projection.shape
@@ -552,8 +599,6 @@ class _LSTM:
         self.tanh_c = _buffer(workspace, "lstm_tanh_c", (T, N, H), dtype)
         self.h = _buffer(workspace, "h", (T, N, H), dtype)
         self.tmp = _buffer(workspace, "cell_tmp", (N, H), dtype)
-        # After one tanh over a step's gates (the sigmoid gates' halved),
-        # sigmoid(x) = 0.5 tanh(x / 2) + 0.5 for i, f, o; g stays tanh.
         self.slope = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], dtype), H)
         self.shift = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], dtype), H)
         self.step = self._activate
@@ -562,20 +607,76 @@ class _LSTM:
             self.through_h = _buffer(workspace, "lstm_dc_dh", (T, N, H), dtype)
             self.step = self._activate_and_keep_factors
 
-    def _activate(self, t):
-        gates = self.gates[t]
-        np.tanh(gates, out=gates)
+    def _to_sigmoid(self, gates):
+        # After one tanh over a step's gates (the sigmoid gates' halved),
+        # sigmoid(x) = 0.5 tanh(x / 2) + 0.5 for i, f, o; g stays tanh.
         gates *= self.slope
         gates += self.shift
-        g4 = self.g4[t]
-        i, f, g, o = g4[:, 0], g4[:, 1], g4[:, 2], g4[:, 3]
-        c = self.c[t]
+
+    @classmethod
+    def predicting(cls, X1, U1, W, params, workspace):
+        """The cell of a forward pass without gradients (see
+        :func:`_unit_major_cell`). Its block holds the gates in the order
+        i, f, o, g, so that the sigmoid gates' halves are one contiguous
+        span; c_{t-1} and c_t alternate between two (H, N) buffers."""
+        H = W.shape[1]
+        ifog = np.r_[0 : 2 * H, 3 * H : 4 * H, 2 * H : 3 * H]
+        self = _unit_major_cell(cls, X1, U1[ifog], W[ifog], workspace)
+        N = X1.shape[1]
+        c = _buffer(workspace, "lstm_c", (2, H, N), X1.dtype)
+        tanh_c = _buffer(workspace, "lstm_tanh_c", (H, N), X1.dtype)
+
+        def to_sigmoid(gates):
+            ifo = gates[: 3 * H]
+            ifo *= 0.5
+            ifo += 0.5
+
+        self._to_sigmoid = to_sigmoid
+
+        def step(t):
+            gates = self.block
+            self._equations(
+                gates,
+                gates[:H],
+                gates[H : 2 * H],
+                gates[3 * H :],
+                gates[2 * H : 3 * H],
+                c[(t - 1) % 2] if t else None,
+                c[t % 2],
+                tanh_c,
+                self.h_units[t],
+            )
+            self.project(t + 1)
+
+        self.step = step
+        return self
+
+    def _equations(self, gates, i, f, g, o, c_previous, c, tanh_c, h):
+        """One step, in place: gates holds the pre-activations (the sigmoid
+        gates' halved), i, f, g, o its blocks; c_previous is None at t = 0.
+        Views of one layout (N, H) or (H, N)."""
+        np.tanh(gates, out=gates)
+        self._to_sigmoid(gates)
         np.multiply(i, g, out=c)
-        if t:
-            np.multiply(f, self.c[t - 1], out=self.tmp)
+        if c_previous is not None:
+            np.multiply(f, c_previous, out=self.tmp)
             c += self.tmp
-        np.tanh(c, out=self.tanh_c[t])
-        np.multiply(o, self.tanh_c[t], out=self.h[t])
+        np.tanh(c, out=tanh_c)
+        np.multiply(o, tanh_c, out=h)
+
+    def _activate(self, t):
+        g4 = self.g4[t]
+        self._equations(
+            self.gates[t],
+            g4[:, 0],
+            g4[:, 1],
+            g4[:, 2],
+            g4[:, 3],
+            self.c[t - 1] if t else None,
+            self.c[t],
+            self.tanh_c[t],
+            self.h[t],
+        )
 
     def _activate_and_keep_factors(self, t):
         self._activate(t)
@@ -616,6 +717,49 @@ class _LSTM:
 
     def finish_backward(self, grads):
         return self.d_product
+
+
+def _unit_major_cell(cls, X1, U1, W, workspace):
+    """A gated cell for a forward pass without gradients, unit-major.
+
+    A step's gates are one (G' H, N) block, ``block``, reused at every
+    step (``product[t]`` is that block for every t): each gate's (H, N)
+    slice is contiguous, where the (N, G H) rows of training are strided,
+    which numpy's element-wise passes run several times faster; and no
+    (T, N, G H) array of all steps' gates leaves the cache. ``project(t)``
+    fills the block with [U, b] [x_t, 1] after step t - 1; the recurrent
+    product W h_{t-1} adds into its first G H rows (``U1`` (G' H, F + 1)
+    and ``W`` (G H, H), the sigmoid gates' rows halved, in the block's
+    order of gates). The states are unit-major too,
+    ``h_units`` (T, H, N); ``h`` is its (T, N, H) view, Fortran-ordered
+    at each step.
+    """
+    self = cls.__new__(cls)
+    self.W = W  # in the block's order of gates
+    G_H, H = W.shape
+    T, N, _ = X1.shape
+    dtype = X1.dtype
+    self.unit_major = True
+    self.block = _buffer(workspace, "gates", (U1.shape[0], N), dtype)
+    item = dtype.itemsize
+    self.product = np.lib.stride_tricks.as_strided(
+        self.block[:G_H], (T, G_H, N), (0, N * item, item), writeable=True
+    )
+    self.h_units = _buffer(workspace, "h", (T, H, N), dtype)
+    self.h = self.h_units.transpose(0, 2, 1)
+    self.tmp = _buffer(workspace, "cell_tmp", (H, N), dtype)
+    gemm = _GEMM[dtype]
+    U1T, blockT = U1.astype(dtype).T, self.block.T
+
+    def project(t):
+        if t < T:  # block^T = [x_t, 1] [U, b]^T
+            res = gemm(1.0, X1[t].T, U1T, 0.0, blockT, 1, 0, 1)
+            if res is not blockT:  # pragma: no cover - f2py had to copy
+                blockT[...] = res
+
+    self.project = project
+    project(0)
+    return self
 
 
 _CELLS = {"elman": _Elman, "gru": _GRU, "lstm": _LSTM}
@@ -694,7 +838,8 @@ def _steps_forward(cell, W, recurrent_mask=None, workspace=None, R=None, delay=N
     ``cell.product[t]`` += W (m_h * h_{t-1}) (one gemm for all gates), then
     ``cell.step(t)``; h_{-1} = 0 adds nothing at t = 0. With a delay L (the
     Elman cell), every L steps one gemm adds R (m_h * h_{s-L}) to the
-    products of the next L steps s first.
+    products of the next L steps s first. ``product[t]`` is (N, G H), or
+    (G H, N) for a ``unit_major`` cell.
     """
     h, product, step = cell.h, cell.product, cell.step
     T, N, H = h.shape
@@ -708,6 +853,7 @@ def _steps_forward(cell, W, recurrent_mask=None, workspace=None, R=None, delay=N
     if recurrent_mask is not None:
         mask = recurrent_mask.astype(h.dtype, copy=False)
         dropped = _buffer(workspace, "h_dropped", (N, H), h.dtype)  # m * h_{t-1}
+    unit_major = cell.unit_major
     step(0)
     for t in range(1, T):
         if t == delayed:
@@ -718,6 +864,12 @@ def _steps_forward(cell, W, recurrent_mask=None, workspace=None, R=None, delay=N
             previous = multiply(previous, mask, out=dropped)
         if gemm is None:  # pragma: no cover - only float32 and float64 reach here
             product[t] += previous @ WT
+        elif unit_major:
+            # product_t^T += previous W^T, previous Fortran-ordered
+            c = product[t].T
+            res = gemm(1.0, previous, WT, 1.0, c, 0, 0, 1)
+            if res is not c:  # pragma: no cover - f2py had to copy: write it back
+                product[t] = res.T
         else:
             # product_t^T += W previous^T, on the Fortran-ordered transposes
             c = product[t].T
@@ -942,6 +1094,15 @@ def hidden_states(params, X, workspace=None, delay=None):
         R, delay = _delayed_weights(params, delay)
         _steps_forward(recurrence, W, None, workspace, R, delay)
         return recurrence.h
+    if cell != "elman" and dtype in _GEMM:
+        # A gated cell projects x_t step by step, unit-major (see
+        # _unit_major_cell): measured 1.6x-2x faster than the (T, N, G H)
+        # projection that training keeps.
+        X1 = _inputs_with_ones(X, workspace, dtype)
+        U1 = np.concatenate([U, b[:, None]], axis=1).astype(dtype, copy=False)
+        recurrence = _CELLS[cell].predicting(X1, U1, W, params, workspace)
+        _steps_forward(recurrence, recurrence.W, None, workspace)
+        return recurrence.h
     return _hidden_states(params, X, workspace, delay=delay)[0].h
 
 
@@ -969,12 +1130,7 @@ def _hidden_states(
     T, N, F = X.shape
     G_H = W.shape[0]
     dtype = np.result_type(X, U, W, b)
-    X1 = _buffer(workspace, "X1", (T, N, F + 1), dtype)
-    if input_mask is None:
-        X1[:, :, :F] = X
-    else:
-        np.multiply(X, input_mask.astype(dtype, copy=False), out=X1[:, :, :F])
-    X1[:, :, F] = 1.0
+    X1 = _inputs_with_ones(X, workspace, dtype, input_mask)
     U1 = np.empty((G_H, F + 1), dtype)
     U1[:, :F] = U
     U1[:, F] = b
@@ -984,6 +1140,18 @@ def _hidden_states(
     R, delay = _delayed_weights(params, delay)
     _steps_forward(recurrence, W, recurrent_mask, workspace, R, delay)
     return recurrence, X1
+
+
+def _inputs_with_ones(X, workspace, dtype, input_mask=None):
+    """[X, 1] (T, N, F + 1), or [m_x * X, 1] with an input mask (N, F)."""
+    T, N, F = X.shape
+    X1 = _buffer(workspace, "X1", (T, N, F + 1), dtype)
+    if input_mask is None:
+        X1[:, :, :F] = X
+    else:
+        np.multiply(X, input_mask.astype(dtype, copy=False), out=X1[:, :, :F])
+    X1[:, :, F] = 1.0
+    return X1
 
 
 def _last_step_attention(h, lengths, scale, attention):
