@@ -1268,7 +1268,8 @@ def forward(
     h = hidden_states(params, X, workspace, delay)
     if output == "last":
         Z, weights, _, _ = _last_step_attention(h, lengths, scale, attention)
-    else:
+    else:  # its batched products want h C-ordered (a gated cell's is a view)
+        h = np.ascontiguousarray(h)
         Z, weights, _ = _every_step_attention(h, lengths, scale, attention)
     Omega = Z @ params["V"].T
     Omega += params["c"]
