@@ -47,9 +47,12 @@ FIT_FUNCTIONS = (
     _network._steps_backward,
 )
 
-# A gated cell's steps (the Elman cell's step is a closure inside the loop).
+# A gated cell's steps (the Elman cell's step is a closure inside the loop);
+# _equations is the step of both layouts, _unit_major_cell predict's setup.
 CELL_FUNCTIONS = {
     name: (
+        _network._unit_major_cell,
+        cls._equations,
         cls.__init__,
         cls._activate,
         cls._activate_and_keep_factors,

@@ -450,6 +450,9 @@ class _GRU:
     and in the recurrent product the n block is A_n r. ``P`` holds A_r,
     A_z and A_n r, and becomes dL/d(W h_{t-1}) in the backward loop; A_n
     is kept apart for dL/d(U_n x_t + b_n) = A_n dL/dh_t.
+
+    :meth:`predicting` makes the cell of a forward pass without gradients,
+    which keeps one step's gates, unit-major (see :func:`_unit_major_cell`).
     """
 
     projection_buffer = "gates"
@@ -471,25 +474,64 @@ class _GRU:
             self.P = _buffer(workspace, "d_product", (T, N, 3, H), dtype)
             self.step = self._activate_and_keep_factors
 
-    def _activate(self, t):
-        H = self.H
-        gates = self.gates[t]
-        rz = gates[:, : 2 * H]
+    @classmethod
+    def predicting(cls, X, U, W, b, params, workspace):
+        """The cell of a forward pass without gradients (see
+        :func:`_unit_major_cell`): its gate block holds r, z, W_n h_{t-1} +
+        b_hn and, last, U_n x_t + b_n, which becomes n_t."""
+        H = W.shape[1]
+        # r, z and W_n h_{t-1} + b_hn from [h_{t-1}, x_t, 1]; U_n x_t + b_n
+        # from [x_t, 1] alone (W_n's product must stay apart from it)
+        rzh = _stacked_weights(W, U[: 2 * H], b[: 2 * H], 3)
+        rzh[2 * H :, -1] = params["b_hn"]
+        n = np.concatenate([U[2 * H :], b[2 * H :, None]], axis=1)
+        self = _unit_major_cell(cls, X, [rzh, n], H, workspace)
+
+        def step(t):
+            gates = self.product(t)
+            self._equations(
+                gates[: 2 * H],
+                gates[:H],
+                gates[H : 2 * H],
+                gates[2 * H : 3 * H],
+                gates[3 * H :],
+                self.h_units[t - 1] if t else None,
+                self.h_units[t],
+            )
+
+        self.step = step
+        return self
+
+    def _equations(self, rz, r, z, hn, n, h_previous, h):
+        """One step, in place: rz holds the halved pre-activations of r and
+        z (r, z its halves), hn = W_n h_{t-1} + b_hn, n = U_n x_t + b_n;
+        h_previous is None at t = 0. Views of one layout (N, H) or (H, N)."""
         np.tanh(rz, out=rz)  # of the halved pre-activations:
         rz *= 0.5
         rz += 0.5  # r_t, z_t = sigmoid(...)
-        r, z, hn = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H :]
-        n, h = self.n[t], self.h[t]
-        np.multiply(r, hn, out=self.tmp)
-        n += self.tmp
+        tmp = self.tmp
+        np.multiply(r, hn, out=tmp)
+        n += tmp
         np.tanh(n, out=n)
-        if t == 0:  # h_0 = (1 - z) n, as h_{-1} = 0
-            np.multiply(z, n, out=h)
-            np.subtract(n, h, out=h)
+        if h_previous is None:  # h_0 = (1 - z) n, as h_{-1} = 0
+            np.multiply(z, n, out=tmp)
+            np.subtract(n, tmp, out=h)
         else:  # h_t = n + z (h_{t-1} - n)
-            np.subtract(self.h[t - 1], n, out=h)
-            h *= z
-            h += n
+            np.subtract(h_previous, n, out=tmp)
+            tmp *= z
+            np.add(tmp, n, out=h)
+
+    def _activate(self, t):
+        gates = self.g4[t]
+        self._equations(
+            self.gates[t][:, : 2 * self.H],
+            gates[:, 0],
+            gates[:, 1],
+            gates[:, 2],
+            self.n[t],
+            self.h[t - 1] if t else None,
+            self.h[t],
+        )
 
     def _activate_and_keep_factors(self, t):
         self._activate(t)
@@ -544,7 +586,9 @@ class _LSTM:
         dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh(c)^2)
 
     In training, each step computes the factors next to dc and dh (``P``,
-    ``through_h``) while its arrays are in the cache.
+    ``through_h``) while its arrays are in the cache. :meth:`predicting`
+    makes the cell of a forward pass without gradients, which keeps one
+    step's gates, unit-major (see :func:`_unit_major_cell`).
     """
 
     projection_buffer = "gates"
@@ -559,8 +603,6 @@ class _LSTM:
         self.tanh_c = _buffer(workspace, "lstm_tanh_c", (T, N, H), dtype)
         self.h = _buffer(workspace, "h", (T, N, H), dtype)
         self.tmp = _buffer(workspace, "cell_tmp", (N, H), dtype)
-        # After one tanh over a step's gates (the sigmoid gates' halved),
-        # sigmoid(x) = 0.5 tanh(x / 2) + 0.5 for i, f, o; g stays tanh.
         self.slope = np.repeat(np.array([0.5, 0.5, 1.0, 0.5], dtype), H)
         self.shift = np.repeat(np.array([0.5, 0.5, 0.0, 0.5], dtype), H)
         self.step = self._activate
@@ -569,20 +611,76 @@ class _LSTM:
             self.through_h = _buffer(workspace, "lstm_dc_dh", (T, N, H), dtype)
             self.step = self._activate_and_keep_factors
 
-    def _activate(self, t):
-        gates = self.gates[t]
-        np.tanh(gates, out=gates)
+    def _to_sigmoid(self, gates):
+        # After one tanh over a step's gates (the sigmoid gates' halved),
+        # sigmoid(x) = 0.5 tanh(x / 2) + 0.5 for i, f, o; g stays tanh.
         gates *= self.slope
         gates += self.shift
-        g4 = self.g4[t]
-        i, f, g, o = g4[:, 0], g4[:, 1], g4[:, 2], g4[:, 3]
-        c = self.c[t]
+
+    @classmethod
+    def predicting(cls, X, U, W, b, params, workspace):
+        """The cell of a forward pass without gradients (see
+        :func:`_unit_major_cell`). Its block holds the gates in the order
+        i, f, o, g, so that the sigmoid gates' halves are one contiguous
+        span; c_{t-1} and c_t alternate between two (H, N) buffers."""
+        H = W.shape[1]
+        ifog = np.r_[0 : 2 * H, 3 * H : 4 * H, 2 * H : 3 * H]
+        weights = _stacked_weights(W[ifog], U[ifog], b[ifog], 4)
+        self = _unit_major_cell(cls, X, [weights], H, workspace)
+        N = X.shape[1]
+        c = _buffer(workspace, "lstm_c", (2, H, N), self.h_units.dtype)
+        tanh_c = _buffer(workspace, "lstm_tanh_c", (H, N), self.h_units.dtype)
+
+        def to_sigmoid(gates):
+            ifo = gates[: 3 * H]
+            ifo *= 0.5
+            ifo += 0.5
+
+        self._to_sigmoid = to_sigmoid
+
+        def step(t):
+            gates = self.product(t)
+            self._equations(
+                gates,
+                gates[:H],
+                gates[H : 2 * H],
+                gates[3 * H :],
+                gates[2 * H : 3 * H],
+                c[(t - 1) % 2] if t else None,
+                c[t % 2],
+                tanh_c,
+                self.h_units[t],
+            )
+
+        self.step = step
+        return self
+
+    def _equations(self, gates, i, f, g, o, c_previous, c, tanh_c, h):
+        """One step, in place: gates holds the pre-activations (the sigmoid
+        gates' halved), i, f, g, o its blocks; c_previous is None at t = 0.
+        Views of one layout (N, H) or (H, N)."""
+        np.tanh(gates, out=gates)
+        self._to_sigmoid(gates)
         np.multiply(i, g, out=c)
-        if t:
-            np.multiply(f, self.c[t - 1], out=self.tmp)
+        if c_previous is not None:
+            np.multiply(f, c_previous, out=self.tmp)
             c += self.tmp
-        np.tanh(c, out=self.tanh_c[t])
-        np.multiply(o, self.tanh_c[t], out=self.h[t])
+        np.tanh(c, out=tanh_c)
+        np.multiply(o, tanh_c, out=h)
+
+    def _activate(self, t):
+        g4 = self.g4[t]
+        self._equations(
+            self.gates[t],
+            g4[:, 0],
+            g4[:, 1],
+            g4[:, 2],
+            g4[:, 3],
+            self.c[t - 1] if t else None,
+            self.c[t],
+            self.tanh_c[t],
+            self.h[t],
+        )
 
     def _activate_and_keep_factors(self, t):
         self._activate(t)
@@ -623,6 +721,63 @@ class _LSTM:
 
     def finish_backward(self, grads):
         return self.d_product
+
+
+def _stacked_weights(W, U, b, n_blocks):
+    """[W, U, b] (n_blocks H, H + F + 1) for :func:`_unit_major_cell`, with
+    W (n_blocks H, H) and U, b in the first blocks (0 in the others)."""
+    H, F = W.shape[1], U.shape[1]
+    weights = np.zeros((n_blocks * H, H + F + 1), np.result_type(W, U, b))
+    weights[:, :H] = W
+    weights[: U.shape[0], H:-1] = U
+    weights[: U.shape[0], -1] = b
+    return weights
+
+
+def _unit_major_cell(cls, X, weights, H, workspace):
+    """A gated cell for a forward pass without gradients, unit-major.
+
+    A step's gates are one (G' H, N) block, reused at every step: each
+    gate's (H, N) slice is contiguous, where the (N, G H) rows of training
+    are strided, which numpy's element-wise passes run several times
+    faster; and no (T, N, G H) array of all steps' gates leaves the cache.
+    ``product(t)`` fills the block's rows, from the first, with the
+    products of ``weights`` (the sigmoid gates' rows halved, in the block's
+    order of gates) and [h_{t-1}, x_t, 1] (H + F + 1 columns, e.g. from
+    :func:`_stacked_weights`) or [x_t, 1] (F + 1 columns): ``inputs[t]``
+    (H + F + 1, N) holds h_{t-1}, x_t and ones, and the step writes h_t
+    into ``inputs[t + 1]``, so that the recurrent and the input product
+    are one gemm (measured up to 1.15x faster than two). ``h`` is the (T,
+    N, H) view of the states, Fortran-ordered at each step. The cell runs
+    its products itself (``product`` is a method).
+    """
+    self = cls.__new__(cls)
+    T, N, F = X.shape
+    dtype = np.result_type(X, *weights)
+    inputs = _buffer(workspace, "h", (T + 1, H + F + 1, N), dtype)
+    inputs[0, :H] = 0.0  # h_{-1}
+    np.copyto(inputs[:T, H : H + F], X.transpose(0, 2, 1))
+    inputs[:, H + F] = 1.0
+    self.h_units = inputs[1:, :H]
+    self.h = self.h_units.transpose(0, 2, 1)
+    block = _buffer(workspace, "gates", (sum(len(w) for w in weights), N), dtype)
+    self.tmp = _buffer(workspace, "cell_tmp", (H, N), dtype)
+    gemm = _GEMM[dtype]
+    products, row = [], 0
+    for w in weights:  # (weights^T, first input row, block rows^T)
+        rows = block[row : row + len(w)]
+        products.append((w.astype(dtype).T, H + F + 1 - w.shape[1], rows.T))
+        row += len(w)
+
+    def product(t):  # rows^T = inputs^T weights^T
+        for weightsT, first, rowsT in products:
+            res = gemm(1.0, inputs[t, first:].T, weightsT, 0.0, rowsT, 0, 0, 1)
+            if res is not rowsT:  # pragma: no cover - f2py had to copy
+                rowsT[...] = res
+        return block
+
+    self.product = product
+    return self
 
 
 _CELLS = {"elman": _Elman, "gru": _GRU, "lstm": _LSTM}
@@ -692,10 +847,15 @@ def _steps_forward(cell, W, recurrent_mask=None, workspace=None, R=None, delay=N
     ``cell.product[t]`` += W (m_h * h_{t-1}) (one gemm for all gates), then
     ``cell.step(t)``; h_{-1} = 0 adds nothing at t = 0. With a delay L (the
     Elman cell), every L steps one gemm adds R (m_h * h_{s-L}) to the
-    products of the next L steps s first.
+    products of the next L steps s first. A cell whose ``product`` is a
+    method computes its products itself in ``step(t)``.
     """
     h, product, step = cell.h, cell.product, cell.step
     T, N, H = h.shape
+    if callable(product):  # the cell runs its products (_unit_major_cell)
+        for t in range(T):
+            step(t)
+        return
     multiply = np.multiply
     gemm = _GEMM[h.dtype]
     # W^T as a Fortran-ordered view of a C-ordered W: BLAS reads it in place.
@@ -934,6 +1094,13 @@ def hidden_states(params, X, workspace=None, delay=None):
         recurrence = _CELLS[cell](projection, params, workspace)
         R, delay = _delayed_weights(params, delay)
         _steps_forward(recurrence, W, None, workspace, R, delay)
+        return recurrence.h
+    if cell != "elman" and dtype in _GEMM:
+        # A gated cell unit-major, x_t projected step by step (see
+        # _unit_major_cell): predict_proba measured 1.6x-2.4x faster than
+        # with the training layout (T = 100, F = 8, H = 16..128).
+        recurrence = _CELLS[cell].predicting(X, U, W, b, params, workspace)
+        _steps_forward(recurrence, W)
         return recurrence.h
     return _hidden_states(params, X, workspace, delay=delay)[0].h
 
@@ -1197,7 +1364,8 @@ def forward(
     h = hidden_states(params, X, workspace, delay)
     if output == "last":
         Z, weights, _, _ = _last_step_attention(h, lengths, scale, attention)
-    else:
+    else:  # its batched products want h C-ordered (a gated cell's is a view)
+        h = np.ascontiguousarray(h)
         Z, weights, _ = _every_step_attention(h, lengths, scale, attention)
     Omega = Z @ params["V"].T
     Omega += params["c"]
