@@ -1063,8 +1063,8 @@ def main(argv=None):
     )
     parser.add_argument(
         "--tables",
-        default=os.path.join(HERE, "results", "speed.md"),
-        help="where to write the markdown tables (the documentation shows them)",
+        help="where to write the markdown tables, which the documentation shows "
+        "(default: results/speed.md, results/speed_<cell>.md)",
     )
     parser.add_argument(
         "--markdown",
@@ -1077,6 +1077,9 @@ def main(argv=None):
     if args.out is None:
         name = "results.json" if CELL == "elman" else f"results_{CELL}.json"
         args.out = os.path.join(HERE, name)
+    if args.tables is None:
+        name = "speed.md" if CELL == "elman" else f"speed_{CELL}.md"
+        args.tables = os.path.join(HERE, "results", name)
 
     if args.markdown:
         with open(args.markdown) as f:
