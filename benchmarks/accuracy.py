@@ -230,6 +230,9 @@ def parse_args(argv=None):
         "--markdown-only", action="store_true", help="tables from --json only"
     )
     parser.add_argument("--title", default="Accuracy on real sequences")
+    parser.add_argument(
+        "--no-targets", action="store_true", help="no issue-12 targets section"
+    )
     args = parser.parse_args(argv)
     unknown = set(args.models or ()) - set(RNN_MODELS)
     unknown |= set(args.baselines or ()) - set(BASELINES)
@@ -545,7 +548,8 @@ def targets(summary):
             gap = on_text[best] - tfidf["mean"]
             lines.append(
                 f"- Surnames, best cell, {which}: {best} {on_text[best]:.3f} vs "
-                f"TF-IDF LogisticRegression {tfidf['mean']:.3f} ({gap:+.3f}): "
+                f"TF-IDF LogisticRegression {tfidf['mean']:.3f} ({gap:+.3f}; "
+                "the target: within 0.02): "
                 + ("**met**" if gap >= -0.02 else "**not met**")
             )
     flat = "LogisticRegression, flattened"
@@ -568,7 +572,7 @@ def targets(summary):
     return "\n".join(lines)
 
 
-def markdown(results, title="Accuracy on real sequences"):
+def markdown(results, title="Accuracy on real sequences", with_targets=True):
     """The markdown the docs include: machine, tables, configs, targets."""
     meta = results["meta"]
     summary = summarize(results)
@@ -618,7 +622,7 @@ def markdown(results, title="Accuracy on real sequences"):
             _difference_table(summary, pairs, datasets),
             evidence(summary, pairs, datasets),
         ]
-    if targets(summary):
+    if with_targets and targets(summary):
         parts += ["### Targets (issue 12)", targets(summary)]
     parts += [
         "### Configurations",
@@ -661,7 +665,7 @@ def main(argv=None):
     args = parse_args(argv)
     with threadpool_limits(limits=1):
         results = _load_results(args.json) if args.markdown_only else run(args)
-    text = markdown(results, args.title)
+    text = markdown(results, args.title, with_targets=not args.no_targets)
     args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(text)
     print(text)

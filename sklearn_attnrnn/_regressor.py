@@ -128,8 +128,8 @@ AttentionRNNRegressor.__doc__ = f"""Sequence regressor: an attention Elman RNN.
     ----------
     hidden_size : int, default=64
         H, the number of hidden units of the recurrence. 64 rather than 32:
-        more accurate on most sets of the accuracy benchmark, at about twice
-        the time per epoch (:ref:`training-defaults`).
+        more accurate on most sets of the accuracy benchmark, at a higher
+        cost per epoch (:ref:`training-defaults`).
 
     {SHARED_PARAMETERS_DOC}
 
