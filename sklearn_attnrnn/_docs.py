@@ -102,9 +102,9 @@ default="constant"
         Maximum number of epochs (passes over the data) per call to ``fit``;
         for "lbfgs", the maximum number of iterations. 500, not
         MLPClassifier's 200: on a small data set an epoch is a single Adam
-        step, and 500 raised the mean accuracy on the benchmark's numeric
-        sets; where more epochs overfit (the surnames), regularize
-        (``alpha``, ``recurrent_dropout``). See :ref:`training-defaults`.
+        step (the classifier's measurements: :ref:`training-defaults`);
+        where more epochs overfit, regularize (``alpha``,
+        ``recurrent_dropout``).
 
     shuffle : bool, default=True
         Shuffle the samples at every epoch.
